@@ -1,0 +1,733 @@
+"""``PartnerCenterClient``: one aiohttp session, tokens, pacing, retries, paging and the fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import random
+import re
+import time
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from types import TracebackType
+from typing import Literal, Self, TypedDict, TypeVar, overload
+
+import aiohttp
+import msgspec
+from azure.core.credentials_async import AsyncTokenCredential
+from yarl import URL
+
+from ._auth import TokenCache
+from ._config import (
+    CUSTOMERS_PAGE_SIZE,
+    DEFAULT_BURST,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_LOCALE,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_REQUESTS_PER_MINUTE,
+    DEFAULT_TIMEOUT,
+    RETRYABLE_STATUSES,
+    Cloud,
+    RetryPolicy,
+    check_base_url,
+)
+from ._errors import (
+    STATUS_ERRORS,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ClientClosedError,
+    GatherError,
+    PartnerCenterError,
+    RateLimitError,
+    ResponseDecodeError,
+    ServerError,
+)
+from ._models import (
+    Customer,
+    ErrorBody,
+    Order,
+    ResourceCollection,
+    customers_page_decoder,
+    error_body_decoder,
+    order_decoder,
+    orders_page_decoder,
+    strip_bom,
+)
+from ._retry import RetryBudget, Throttle, backoff_delay, parse_retry_after
+from ._urls import api_url, path_segment, resolve_link
+from ._version import __version__
+
+__all__ = ["ClientStats", "CustomerOrders", "PartnerCenterClient"]
+
+logger = logging.getLogger("partnercenter_async")
+
+T = TypeVar("T")
+
+USER_AGENT = (
+    f"partnercenter-async/{__version__} Python/{platform.python_version()} "
+    f"aiohttp/{aiohttp.__version__}"
+)
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+_RESERVED_HEADERS = frozenset({"authorization", "host", "content-length"})
+_BODY_START = 500
+_RETRY_BUDGET = 100.0
+_RETRY_BUDGET_REFILL = 0.5
+
+
+@dataclass(slots=True)
+class ClientStats:
+    """Counters of one client, for progress and summaries.
+
+    Attributes:
+        requests: Requests sent, retries included.
+        retries: Requests sent again after a failure.
+        throttled: 429 answers received.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerOrders:
+    """One customer's result from ``stream_orders``: every order, or the error that stopped it.
+
+    Never partial: when ``error`` is set, ``orders`` and ``raw_orders`` are empty.
+
+    Attributes:
+        customer_id: The customer tenant id.
+        orders: The customer's orders, every page.
+        raw_orders: Each order's JSON exactly as the service sent it (unknown fields included),
+            in the order of ``orders``.
+        error: Why the customer failed, or None.
+    """
+
+    customer_id: str
+    orders: list[Order] = field(default_factory=list)
+    raw_orders: list[bytes] = field(default_factory=list)
+    error: PartnerCenterError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    body: bytes
+    request_id: str
+    attempts: int
+
+
+class PartnerCenterClient:
+    """Asyncio client for Partner Center's orders API.
+
+    One aiohttp session for the client's life; every request goes through one token cache, one
+    rate limiter (``requests_per_minute``) and at most ``max_concurrency`` at a time, and is retried
+    per ``retry``. Use it as an async context manager, or call ``aclose()``.
+
+    Args:
+        credential: An azure-identity async credential (any ``AsyncTokenCredential``); tokens are
+            requested for ``https://api.partnercenter.microsoft.com/.default``.
+        base_url: The API origin; defaults to the cloud's. Plain http only to loopback hosts.
+        cloud: ``Cloud.PUBLIC`` (default), ``Cloud.CHINA`` or ``Cloud.USGOV``, or its name.
+        requests_per_minute: Ceiling on request starts, retries and pages included (Partner Center
+            documents 500 per minute per partner tenant).
+        max_concurrency: Requests in flight at once.
+        correlation_id: ``MS-CorrelationId`` sent on every request; a new GUID per client if None.
+        locale: ``X-Locale`` sent on every request.
+        timeout: Seconds one attempt may take (connect, send, read the whole body).
+        retry: Attempts, backoff and deadline; see ``RetryPolicy``.
+        session: An aiohttp session to use instead of the client's own; the caller closes it.
+        sleep: Awaitable sleep in seconds, for retry and throttle waits (tests pass a fake).
+        clock: Monotonic clock in seconds (tests pass a fake).
+        rng: Source of backoff jitter.
+
+    Raises:
+        UnsafeRequestError: ``base_url`` is not https and not loopback.
+        ValueError: A number out of range, or an unknown cloud name.
+
+    Example:
+        >>> async with PartnerCenterClient(DefaultAzureCredential()) as client:
+        ...     orders = [order async for order in client.iter_orders(customer_id)]
+    """
+
+    def __init__(
+        self,
+        credential: AsyncTokenCredential,
+        *,
+        base_url: str | URL | None = None,
+        cloud: Cloud | str = Cloud.PUBLIC,
+        requests_per_minute: float = DEFAULT_REQUESTS_PER_MINUTE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        correlation_id: str | None = None,
+        locale: str = DEFAULT_LOCALE,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen, so sharing it is safe)
+        session: aiohttp.ClientSession | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not requests_per_minute > 0:
+            raise ValueError(f"requests_per_minute must be positive, got {requests_per_minute}")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive seconds, got {timeout}")
+        if isinstance(cloud, str):
+            try:
+                cloud = Cloud[cloud.upper()]
+            except KeyError:
+                names = ", ".join(c.name.lower() for c in Cloud)
+                raise ValueError(f"unknown cloud {cloud!r}; choose one of {names}") from None
+        self.base_url = check_base_url(base_url or cloud.base_url)
+        self.correlation_id = correlation_id or str(uuid.uuid4())
+        self.requests_per_minute = requests_per_minute
+        self.max_concurrency = max_concurrency
+        self.retry = retry
+        self.stats = ClientStats()
+        self._locale = locale
+        self._timeout = timeout
+        self._tokens = TokenCache(credential, timeout=timeout)
+        self._session = session
+        self._owns_session = session is None
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._budget = RetryBudget(_RETRY_BUDGET, _RETRY_BUDGET_REFILL)
+        self._throttle: Throttle | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"<PartnerCenterClient base_url={str(self.base_url)!r} "
+            f"requests_per_minute={self.requests_per_minute:g} "
+            f"max_concurrency={self.max_concurrency}{' closed' if self._closed else ''}>"
+        )
+
+    async def __aenter__(self) -> Self:
+        self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client's own session; safe to call twice. A closed client cannot reopen."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    def _open(self) -> tuple[aiohttp.ClientSession, Throttle, asyncio.Semaphore]:
+        """Create the session, limiter and semaphore, inside the running loop, on first use."""
+        if self._closed:
+            raise ClientClosedError("this PartnerCenterClient is closed; create a new one")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout, connect=DEFAULT_CONNECT_TIMEOUT),
+                connector=aiohttp.TCPConnector(limit=self.max_concurrency),
+            )
+        if self._throttle is None or self._semaphore is None:
+            self._throttle = Throttle(
+                self.requests_per_minute, burst=DEFAULT_BURST, clock=self._clock, sleep=self._sleep
+            )
+            self._semaphore = asyncio.Semaphore(self.max_concurrency)
+        return self._session, self._throttle, self._semaphore
+
+    # -- one request, with retries -------------------------------------------------------------
+
+    async def _request(
+        self, url: URL, *, method: str = "GET", headers: Sequence[tuple[str, str]] = ()
+    ) -> _Response:
+        """Send one logical request, retrying per the policy; return the 2xx body without BOM."""
+        session, throttle, semaphore = self._open()
+        request_id = str(uuid.uuid4())
+        context = {"request_id": request_id, "correlation_id": self.correlation_id}
+        policy = self.retry
+        deadline = None if policy.deadline is None else self._clock() + policy.deadline
+        attempts = 0
+        refreshed = False
+        while True:
+            attempts += 1
+            async with semaphore:
+                token = await self._tokens.get()
+                await throttle.acquire()
+                self.stats.requests += 1
+                try:
+                    async with session.request(
+                        method,
+                        url,
+                        headers=self._headers(token, request_id, headers),
+                        allow_redirects=False,
+                    ) as response:
+                        body = await response.read()
+                        status = response.status
+                        retry_after_header = response.headers.get("Retry-After")
+                except TimeoutError as err:
+                    failure: PartnerCenterError = APITimeoutError(
+                        f"{method} {url.raw_path} timed out after {self._timeout:g} s",
+                        attempts=attempts,
+                        **context,
+                    )
+                    failure.__cause__ = err
+                    retry_after = None
+                except aiohttp.ClientError as err:
+                    failure = APIConnectionError(
+                        f"{method} {url.raw_path} failed: {_describe(err)}",
+                        attempts=attempts,
+                        **context,
+                    )
+                    failure.__cause__ = err
+                    retry_after = None
+                else:
+                    if 200 <= status < 300:
+                        throttle.succeeded()
+                        self._budget.succeeded()
+                        return _Response(strip_bom(body), request_id, attempts)
+                    if status == 401 and not refreshed:
+                        self._tokens.invalidate(token)
+                        refreshed = True
+                        attempts -= 1  # a refresh-and-retry is not a failed attempt
+                        continue
+                    retry_after = parse_retry_after(
+                        retry_after_header, now=time.time(), limit=policy.max_retry_after
+                    )
+                    if status == 429:
+                        self.stats.throttled += 1
+                        throttle.throttled(retry_after)
+                    failure = _status_error(
+                        method, url, status, body, retry_after, attempts, context
+                    )
+                    if status not in RETRYABLE_STATUSES:
+                        raise failure
+            if method not in _IDEMPOTENT or attempts >= policy.max_attempts:
+                raise failure
+            delay = (
+                retry_after
+                if retry_after is not None
+                else backoff_delay(policy, attempts, self._rng)
+            )
+            if deadline is not None and self._clock() + delay > deadline:
+                raise failure
+            if not self._budget.try_spend():
+                failure.message += "; not retried: the client's retry budget is spent"
+                raise failure
+            self.stats.retries += 1
+            logger.info("retrying %s %s in %.2f s after: %s", method, url.raw_path, delay, failure)
+            await self._sleep(delay)
+
+    def _headers(
+        self, token: str, request_id: str, extra: Sequence[tuple[str, str]]
+    ) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            "MS-RequestId": request_id,
+            "MS-CorrelationId": self.correlation_id,
+            "X-Locale": self._locale,
+            "User-Agent": USER_AGENT,
+        }
+        for key, value in extra:
+            if key.lower() not in _RESERVED_HEADERS:
+                headers[key] = value
+        return headers
+
+    async def _get(
+        self,
+        url: URL,
+        decoder: msgspec.json.Decoder[T],
+        *,
+        method: str = "GET",
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> tuple[T, _Response]:
+        response = await self._request(url, method=method, headers=headers)
+        return _decode(decoder, response, f"{method} {url.raw_path}", self.correlation_id), response
+
+    async def _pages(
+        self, url: URL, decoder: msgspec.json.Decoder[ResourceCollection[T]]
+    ) -> AsyncIterator[tuple[ResourceCollection[T], _Response]]:
+        """Every page from ``url`` on, following ``links.next`` with its method and headers."""
+        method, headers = "GET", tuple[tuple[str, str], ...]()
+        while True:
+            page, response = await self._get(url, decoder, method=method, headers=headers)
+            yield page, response
+            link = page.links.next if page.links else None
+            if link is None:
+                return
+            url = resolve_link(self.base_url, link.uri)
+            method = link.method.upper()
+            headers = tuple((h.key, h.value) for h in link.headers)
+
+    # -- operations ----------------------------------------------------------------------------
+
+    async def iter_customers(self, *, size: int = CUSTOMERS_PAGE_SIZE) -> AsyncIterator[Customer]:
+        """Every customer of the partner: ``GET /v1/customers?size=N``, all pages.
+
+        Args:
+            size: Customers per page, 1 to 500.
+
+        Yields:
+            ``Customer``, page by page as they arrive.
+
+        Raises:
+            PartnerCenterError: A subclass, when a page fails after its retries.
+        """
+        if not 1 <= size <= CUSTOMERS_PAGE_SIZE:
+            raise ValueError(f"size must be 1 to {CUSTOMERS_PAGE_SIZE}, got {size}")
+        url = api_url(self.base_url, "/customers", {"size": str(size)})
+        async for page, _ in self._pages(url, customers_page_decoder):
+            for customer in page.items:
+                yield customer
+
+    async def iter_orders(
+        self,
+        customer_id: str,
+        *,
+        billing_type: str | None = None,
+        indirect_reseller_id: str | None = None,
+        include_price: bool = False,
+        include_system_purchases: bool = False,
+    ) -> AsyncIterator[Order]:
+        """Every order of one customer: ``GET /v1/customers/{customer_id}/orders``, all pages.
+
+        Args:
+            customer_id: The customer tenant id (percent-encoded into the path).
+            billing_type: Only orders of this billing cycle, e.g. ``"monthly"`` or ``"one_time"``
+                (sent as the snake_case name, the form the service and its SDKs use).
+            indirect_reseller_id: Only orders placed through this indirect reseller.
+            include_price: Ask for pricing on line items and ``total_price`` on orders.
+            include_system_purchases: Include orders the system created.
+
+        Yields:
+            ``Order``, page by page as they arrive.
+
+        Raises:
+            UnsafeRequestError: An id that is empty or a ``.``/``..`` segment.
+            ResponseDecodeError: A page that is not a collection of orders.
+            PartnerCenterError: A subclass, when a page fails after its retries.
+        """
+        url = self._orders_url(
+            customer_id,
+            billing_type=billing_type,
+            indirect_reseller_id=indirect_reseller_id,
+            include_price=include_price,
+            include_system_purchases=include_system_purchases,
+        )
+        async for page, response in self._pages(url, orders_page_decoder):
+            for raw in page.items:
+                yield _decode(order_decoder, response, "an order", self.correlation_id, raw)
+
+    async def get_order(
+        self, customer_id: str, order_id: str, *, include_price: bool = False
+    ) -> Order:
+        """One order: ``GET /v1/customers/{customer_id}/orders/{order_id}``.
+
+        Raises:
+            NotFoundError: No such customer or order.
+            UnsafeRequestError: An id that is empty or a ``.``/``..`` segment.
+            PartnerCenterError: Another subclass, when the request fails after its retries.
+        """
+        path = (
+            f"/customers/{path_segment(customer_id, 'customer_id')}"
+            f"/orders/{path_segment(order_id, 'order_id')}"
+        )
+        url = api_url(self.base_url, path, {"include_price": "true"} if include_price else None)
+        order, _ = await self._get(url, order_decoder)
+        return order
+
+    def _orders_url(
+        self,
+        customer_id: str,
+        *,
+        billing_type: str | None,
+        indirect_reseller_id: str | None,
+        include_price: bool,
+        include_system_purchases: bool,
+    ) -> URL:
+        query: dict[str, str] = {}
+        if indirect_reseller_id is not None:
+            query["indirect_reseller_id"] = indirect_reseller_id
+        if billing_type is not None:
+            query["billingType"] = _billing_type_name(billing_type)
+        if include_price:
+            query["include_price"] = "true"
+        if include_system_purchases:
+            query["include_system_purchases"] = "true"
+        return api_url(
+            self.base_url, f"/customers/{path_segment(customer_id, 'customer_id')}/orders", query
+        )
+
+    async def _customer_orders(self, customer_id: str, filters: _Filters) -> CustomerOrders:
+        """All of one customer's orders as one result; an error drops what was fetched."""
+        orders: list[Order] = []
+        raw_orders: list[bytes] = []
+        try:
+            url = self._orders_url(customer_id, **filters)
+            async for page, response in self._pages(url, orders_page_decoder):
+                for raw in page.items:
+                    orders.append(
+                        _decode(order_decoder, response, "an order", self.correlation_id, raw)
+                    )
+                    raw_orders.append(bytes(raw))
+        except PartnerCenterError as err:
+            return CustomerOrders(customer_id, error=err)
+        return CustomerOrders(customer_id, orders, raw_orders)
+
+    async def stream_orders(
+        self,
+        customer_ids: Iterable[str] | AsyncIterable[str],
+        *,
+        billing_type: str | None = None,
+        indirect_reseller_id: str | None = None,
+        include_price: bool = False,
+        include_system_purchases: bool = False,
+    ) -> AsyncIterator[CustomerOrders]:
+        """Each customer's orders as soon as they are complete, in bounded memory.
+
+        ``max_concurrency`` workers take customer ids as they go (an iterable or async iterable,
+        read lazily; a repeated id is fetched once), so memory holds only the customers in flight
+        and those waiting to be yielded. Breaking out of the loop cancels the requests in flight.
+
+        Args:
+            customer_ids: Customer tenant ids.
+            billing_type, indirect_reseller_id, include_price, include_system_purchases: The
+                filters of ``iter_orders``.
+
+        Yields:
+            ``CustomerOrders`` per customer, in completion order; a failed customer carries its
+            ``error`` (a ``PartnerCenterError``) and no orders.
+
+        Raises:
+            ClientClosedError: The client is closed.
+        """
+        if isinstance(customer_ids, str):
+            raise TypeError("customer_ids must be an iterable of ids, not one string")
+        self._open()
+        filters: _Filters = {
+            "billing_type": billing_type,
+            "indirect_reseller_id": indirect_reseller_id,
+            "include_price": include_price,
+            "include_system_purchases": include_system_purchases,
+        }
+        ids = _DistinctIds(customer_ids)
+        # Each worker ends by putting None, or the exception that stopped it.
+        results: asyncio.Queue[CustomerOrders | BaseException | None] = asyncio.Queue(
+            self.max_concurrency
+        )
+
+        async def worker() -> None:
+            try:
+                while (customer_id := await ids.next()) is not None:
+                    await results.put(await self._customer_orders(customer_id, filters))
+            except Exception as err:  # the caller's customer_ids iterable failed
+                await results.put(err)
+            else:
+                await results.put(None)
+
+        workers = [asyncio.create_task(worker()) for _ in range(self.max_concurrency)]
+        running = len(workers)
+        try:
+            while running:
+                item = await results.get()
+                if isinstance(item, CustomerOrders):
+                    yield item
+                elif item is None:
+                    running -= 1
+                else:
+                    raise item
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    @overload
+    async def gather_orders(
+        self,
+        customer_ids: Iterable[str] | AsyncIterable[str],
+        *,
+        billing_type: str | None = ...,
+        indirect_reseller_id: str | None = ...,
+        include_price: bool = ...,
+        include_system_purchases: bool = ...,
+        return_exceptions: Literal[False] = ...,
+    ) -> dict[str, list[Order]]: ...
+
+    @overload
+    async def gather_orders(
+        self,
+        customer_ids: Iterable[str] | AsyncIterable[str],
+        *,
+        billing_type: str | None = ...,
+        indirect_reseller_id: str | None = ...,
+        include_price: bool = ...,
+        include_system_purchases: bool = ...,
+        return_exceptions: Literal[True],
+    ) -> dict[str, list[Order] | PartnerCenterError]: ...
+
+    async def gather_orders(
+        self,
+        customer_ids: Iterable[str] | AsyncIterable[str],
+        *,
+        billing_type: str | None = None,
+        indirect_reseller_id: str | None = None,
+        include_price: bool = False,
+        include_system_purchases: bool = False,
+        return_exceptions: bool = False,
+    ) -> dict[str, list[Order]] | dict[str, list[Order] | PartnerCenterError]:
+        """Every order of every customer, fetched concurrently under the client's limits.
+
+        Args:
+            customer_ids: Customer tenant ids; a repeated id is fetched once.
+            billing_type, indirect_reseller_id, include_price, include_system_purchases: The
+                filters of ``iter_orders``.
+            return_exceptions: Map a failed customer to its error instead of raising.
+
+        Returns:
+            ``{customer_id: [Order, ...]}`` for every customer, in completion order; with
+            ``return_exceptions``, a failed customer maps to its ``PartnerCenterError``.
+
+        Raises:
+            GatherError: Some customers failed (without ``return_exceptions``), raised once
+                every customer has finished; ``.results`` holds the others' orders, ``.errors``
+                each failure.
+        """
+        results: dict[str, list[Order] | PartnerCenterError] = {}
+        errors: dict[str, PartnerCenterError] = {}
+        async for result in self.stream_orders(
+            customer_ids,
+            billing_type=billing_type,
+            indirect_reseller_id=indirect_reseller_id,
+            include_price=include_price,
+            include_system_purchases=include_system_purchases,
+        ):
+            if result.error is not None:
+                errors[result.customer_id] = result.error
+            results[result.customer_id] = result.error or result.orders
+        if errors and not return_exceptions:
+            raise GatherError({k: v for k, v in results.items() if isinstance(v, list)}, errors)
+        return results
+
+
+class _Filters(TypedDict):
+    billing_type: str | None
+    indirect_reseller_id: str | None
+    include_price: bool
+    include_system_purchases: bool
+
+
+class _DistinctIds:
+    """Distinct customer ids from an iterable or async iterable, shared by the workers."""
+
+    def __init__(self, ids: Iterable[str] | AsyncIterable[str]) -> None:
+        self._ids = ids
+        self._sync = iter(ids) if isinstance(ids, Iterable) else None
+        self._async = aiter(ids) if isinstance(ids, AsyncIterable) else None
+        self._seen: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    async def next(self) -> str | None:
+        """The next id not seen before, or None at the end."""
+        async with self._lock:
+            while True:
+                try:
+                    if self._async is not None:
+                        customer_id = await anext(self._async)
+                    else:
+                        customer_id = next(self._sync)  # type: ignore[arg-type]
+                except (StopIteration, StopAsyncIteration):
+                    return None
+                if customer_id not in self._seen:
+                    self._seen.add(customer_id)
+                    return customer_id
+
+
+def _decode(
+    decoder: msgspec.json.Decoder[T],
+    response: _Response,
+    what: str,
+    correlation_id: str,
+    data: bytes | msgspec.Raw | None = None,
+) -> T:
+    """Decode ``data`` (default: the whole body), turning msgspec's errors into ours."""
+    data = response.body if data is None else data
+    try:
+        return decoder.decode(data)
+    except msgspec.DecodeError as err:  # ValidationError included
+        start = bytes(data)[:_BODY_START]
+        problem = "is empty" if not start else f"does not decode ({err})"
+        raise ResponseDecodeError(
+            f"{what}: the response body {problem}",
+            body_start=start,
+            request_id=response.request_id,
+            correlation_id=correlation_id,
+            attempts=response.attempts,
+        ) from err
+
+
+def _status_error(
+    method: str,
+    url: URL,
+    status: int,
+    body: bytes,
+    retry_after: float | None,
+    attempts: int,
+    context: dict[str, str],
+) -> APIStatusError:
+    try:
+        parsed: ErrorBody | None = error_body_decoder.decode(strip_bom(body))
+    except msgspec.DecodeError:
+        parsed = None
+    message = f"{method} {url.raw_path}: {status} {_reason(status)}"
+    if parsed is not None:
+        if detail := parsed.description or parsed.message:
+            message += f": {detail}"
+        if parsed.code is not None:
+            message += f" (code {parsed.code})"
+    if status == 429:
+        cls: type[APIStatusError] = RateLimitError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = STATUS_ERRORS.get(status, APIStatusError)
+    return cls(
+        message,
+        status=status,
+        body=parsed,
+        retry_after=retry_after,
+        attempts=attempts,
+        request_id=context["request_id"],
+        correlation_id=context["correlation_id"],
+    )
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown Status"
+
+
+def _describe(err: aiohttp.ClientError) -> str:
+    if isinstance(err, aiohttp.ClientPayloadError):
+        return f"the response body was cut short ({err})"
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
+def _billing_type_name(value: str) -> str:
+    """The snake_case name the service takes: ``Monthly`` → ``monthly``,
+    ``OneTime`` → ``one_time``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"billing_type must be a non-empty string such as 'monthly', got {value!r}"
+        )
+    name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value.strip()).lower()
+    return "one_time" if name == "onetime" else name

@@ -1,0 +1,141 @@
+"""Retry decisions as small functions, and the client-wide pacing they feed.
+
+Source: Partner Center's throttling guidance ("wait Retry-After, then back off exponentially; every
+retried call counts against the limit") in ``shared/reference/partner-center.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Awaitable, Callable
+from email.utils import parsedate_to_datetime
+
+from aiolimiter import AsyncLimiter
+
+from ._config import RetryPolicy
+
+
+def parse_retry_after(value: str | None, *, now: float, limit: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header, or None when it is missing or unusable.
+
+    Args:
+        value: The header: delta seconds (``"57"``, ``"1.5"``) or an HTTP date.
+        now: The current wall-clock time, seconds since the epoch (for the date form).
+        limit: Longest wait honoured, in seconds; a longer one is unusable.
+
+    Returns:
+        Seconds in ``[0, limit]``, or None for a missing, negative, non-finite, unparseable or
+        too long value (the caller then backs off instead).
+    """
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        seconds = max(seconds, 0.0)  # a date in the past means "now"
+    if not math.isfinite(seconds) or not 0 <= seconds <= limit:
+        return None
+    return seconds
+
+
+def backoff_delay(policy: RetryPolicy, retry: int, rng: random.Random) -> float:
+    """Seconds before retry number ``retry`` (1-based): capped exponential, up to 25% shorter."""
+    delay = min(policy.max_delay, policy.initial_delay * 2.0 ** min(retry - 1, 62))
+    return float(delay * (1.0 - 0.25 * rng.random()))
+
+
+class RetryBudget:
+    """A client-wide allowance of retries that successes refill (as gRPC's retry throttling).
+
+    Each retry takes one token; each success gives back ``refill``. When fewer than one token is
+    left, failures are not retried, so a service in trouble is not hammered by every customer's
+    retries at once.
+    """
+
+    __slots__ = ("_capacity", "_refill", "tokens")
+
+    def __init__(self, capacity: float, refill: float) -> None:
+        self._capacity = capacity
+        self._refill = refill
+        self.tokens = capacity
+
+    def try_spend(self) -> bool:
+        """Take one token for a retry; False (and nothing taken) when the budget is spent."""
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+    def succeeded(self) -> None:
+        self.tokens = min(self._capacity, self.tokens + self._refill)
+
+
+class Throttle:
+    """Client-wide pacing of request starts: a steady rate, a hold after a 429, and AIMD.
+
+    The steady rate is an aiolimiter leaky bucket of ``burst`` requests drained at
+    ``requests_per_minute``: after an idle spell at most ``burst`` requests start at once, so in any
+    window of ``w`` seconds at most ``requests_per_minute * w / 60 + burst`` requests start
+    (aiolimiter's default, a bucket of a whole minute's rate, would let twice the rate through).
+
+    A 429 holds every new request until its ``Retry-After`` has passed and cuts the rate by
+    ``DECREASE``, at most once per ``QUIET`` seconds; each ``QUIET`` seconds without a 429 adds
+    ``INCREASE`` of the configured rate back. The rate never falls below ``1 / burst`` of the
+    configured one (a request costs ``1 / scale`` of the bucket, at most all of it).
+
+    Args:
+        requests_per_minute: The configured rate, and the ceiling.
+        burst: Bucket size, in requests.
+        clock: Monotonic clock in seconds (for the hold and the AIMD timing).
+        sleep: Awaitable sleep in seconds (for the hold).
+    """
+
+    DECREASE = 0.75
+    INCREASE = 0.05
+    QUIET = 5.0
+
+    __slots__ = ("_burst", "_changed_at", "_clock", "_limiter", "_resume_at", "_sleep", "scale")
+
+    def __init__(
+        self,
+        requests_per_minute: float,
+        *,
+        burst: int,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[object]],
+    ) -> None:
+        self._limiter = AsyncLimiter(burst, burst * 60.0 / requests_per_minute)
+        self._burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._resume_at = -math.inf
+        self._changed_at = -math.inf
+        self.scale = 1.0
+
+    async def acquire(self) -> None:
+        """Wait until a request may start."""
+        while (wait := self._resume_at - self._clock()) > 0:
+            await self._sleep(wait)
+        await self._limiter.acquire(min(1.0 / self.scale, self._burst))
+
+    def throttled(self, retry_after: float | None) -> None:
+        """Record a 429: hold new requests for ``retry_after`` seconds and lower the rate."""
+        now = self._clock()
+        if retry_after:
+            self._resume_at = max(self._resume_at, now + retry_after)
+        if now - self._changed_at >= self.QUIET:
+            self.scale = max(self.scale * self.DECREASE, 1.0 / self._burst)
+            self._changed_at = now
+
+    def succeeded(self) -> None:
+        """Record a success: after a quiet spell, climb back towards the configured rate."""
+        if self.scale < 1.0:
+            now = self._clock()
+            if now - self._changed_at >= self.QUIET:
+                self.scale = min(1.0, self.scale + self.INCREASE)
+                self._changed_at = now

@@ -1,0 +1,61 @@
+"""Building request URLs: ids as single path segments, next links kept on the client's origin.
+
+Source: ``shared/reference/partner-center.md``, "Paging": a next link's uri is relative, with or
+without ``/v1``; join it to the host, add ``/v1`` only where the path lacks it, keep its query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import quote, urlencode
+
+from yarl import URL
+
+from ._errors import UnsafeRequestError
+
+API_VERSION = "/v1"
+
+
+def path_segment(value: object, what: str) -> str:
+    """Percent-encode ``value`` as one path segment, so that no id can change the path or query.
+
+    Raises:
+        UnsafeRequestError: ``value`` is not a string, is empty or blank, is ``.`` or ``..``, or
+            holds control characters.
+    """
+    if not isinstance(value, str) or not value.strip() or value in (".", ".."):
+        raise UnsafeRequestError(f"{what} must be a non-empty string, got {value!r}")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise UnsafeRequestError(f"{what} must not contain control characters, got {value!r}")
+    return quote(value, safe="")
+
+
+def api_url(base: URL, path: str, query: Mapping[str, str] | None = None) -> URL:
+    """``base`` + ``/v1`` + ``path`` (already encoded) + ``query`` (encoded here)."""
+    url = f"{base}{API_VERSION}{path}"
+    if query:
+        url += "?" + urlencode(query, quote_via=quote)
+    return URL(url, encoded=True)
+
+
+def resolve_link(base: URL, uri: str) -> URL:
+    """The absolute URL of a link's ``uri``, which must stay on ``base``'s origin.
+
+    The uri is used as given: its path gets ``/v1`` only where it lacks it, its query is kept.
+
+    Raises:
+        UnsafeRequestError: The uri names another scheme, host or port than ``base``.
+    """
+    link = URL(uri, encoded=True)
+    if link.absolute or uri.startswith("//"):
+        if not link.scheme or link.origin() != base:
+            raise UnsafeRequestError(
+                f"refusing to follow a link to {link.with_query(None).with_fragment(None)!s}: "
+                f"the bearer token is only sent to {base}"
+            )
+        uri = link.raw_path_qs
+    elif not uri.startswith("/"):
+        uri = "/" + uri
+    if not (uri == API_VERSION or uri.startswith((API_VERSION + "/", API_VERSION + "?"))):
+        uri = API_VERSION + uri
+    return URL(f"{base}{uri}", encoded=True)
