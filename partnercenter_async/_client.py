@@ -39,6 +39,7 @@ from ._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    AuthenticationError,
     ClientClosedError,
     GatherError,
     PartnerCenterError,
@@ -467,7 +468,11 @@ class PartnerCenterClient:
         )
 
     async def _customer_orders(self, customer_id: str, filters: _Filters) -> CustomerOrders:
-        """All of one customer's orders as one result; an error drops what was fetched."""
+        """All of one customer's orders as one result; an error drops what was fetched.
+
+        Raises:
+            AuthenticationError: No token, or refused: no other customer can succeed either.
+        """
         orders: list[Order] = []
         raw_orders: list[bytes] = []
         try:
@@ -478,6 +483,8 @@ class PartnerCenterClient:
                         _decode(order_decoder, response, "an order", self.correlation_id, raw)
                     )
                     raw_orders.append(bytes(raw))
+        except (AuthenticationError, ClientClosedError):
+            raise
         except PartnerCenterError as err:
             return CustomerOrders(customer_id, error=err)
         return CustomerOrders(customer_id, orders, raw_orders)
@@ -507,6 +514,8 @@ class PartnerCenterClient:
             ``error`` (a ``PartnerCenterError``) and no orders.
 
         Raises:
+            AuthenticationError: No token could be had, or the service refused it (401): no
+                customer can succeed, so the stream ends.
             ClientClosedError: The client is closed.
         """
         if isinstance(customer_ids, str):
@@ -528,7 +537,7 @@ class PartnerCenterClient:
             try:
                 while (customer_id := await ids.next()) is not None:
                     await results.put(await self._customer_orders(customer_id, filters))
-            except Exception as err:  # the caller's customer_ids iterable failed
+            except Exception as err:  # customer_ids failed, or no token: the stream ends
                 await results.put(err)
             else:
                 await results.put(None)
@@ -596,6 +605,7 @@ class PartnerCenterClient:
             ``return_exceptions``, a failed customer maps to its ``PartnerCenterError``.
 
         Raises:
+            AuthenticationError: No token could be had, or the service refused it (401).
             GatherError: Some customers failed (without ``return_exceptions``), raised once
                 every customer has finished; ``.results`` holds the others' orders, ``.errors``
                 each failure.

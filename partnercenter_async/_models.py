@@ -180,7 +180,10 @@ class OrderLinks(_Model):
 
 
 class OrderLineItem(_Model):
-    """``OrderLineItem``: one product of an order (``transaction_type``: ``LineItemTransactionType``)."""
+    """``OrderLineItem``: one product of an order.
+
+    ``transaction_type`` keeps unlisted values; compare it with ``LineItemTransactionType``.
+    """
 
     attestation_accepted: bool | None = None
     custom_term_end_date: str | None = None
