@@ -111,7 +111,9 @@ def make_client(
 
 
 @pytest.fixture
-async def client(make_client: Callable[..., PartnerCenterClient]) -> AsyncIterator[PartnerCenterClient]:
+async def client(
+    make_client: Callable[..., PartnerCenterClient],
+) -> AsyncIterator[PartnerCenterClient]:
     async with make_client() as client:
         yield client
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from yarl import URL
 
-from partnercenter_async import PartnerCenterClient, UnsafeRequestError
+from partnercenter_async import NotFoundError, PartnerCenterClient, UnsafeRequestError
 from partnercenter_async._urls import resolve_link
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakeConfig, FakePartnerCenter
 
@@ -115,7 +115,7 @@ def test_links_to_another_origin_are_refused(uri: str) -> None:
 async def test_ids_cannot_change_the_path_or_query(
     client: PartnerCenterClient, fake: FakePartnerCenter, customer_id: str
 ) -> None:
-    with pytest.raises(Exception):  # the fake knows no such customer
+    with pytest.raises(NotFoundError):  # the fake knows no such customer
         [o async for o in client.iter_orders(customer_id)]
     (request,) = fake.requests
     assert request.path_qs.startswith("/v1/customers/") and request.path_qs.endswith("/orders")

@@ -17,7 +17,7 @@ from partnercenter_async import (
     ServerError,
 )
 from partnercenter_async._retry import backoff_delay, parse_retry_after
-from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, Fault, FakePartnerCenter
+from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
 
 from .conftest import DATA, FakeTime
 

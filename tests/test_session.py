@@ -17,7 +17,7 @@ from partnercenter_async import (
     UnsafeRequestError,
     __version__,
 )
-from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, Fault, FakePartnerCenter
+from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
 
 from .conftest import CountingCredential
 
@@ -124,9 +124,10 @@ def test_plain_http_is_allowed_to_loopback(url: str, credential: CountingCredent
 def test_clouds_by_name(credential: CountingCredential) -> None:
     china = PartnerCenterClient(credential, cloud="china")
     assert str(china.base_url) == "https://partner.partnercenterapi.microsoftonline.cn"
-    assert PartnerCenterClient(credential).base_url == PartnerCenterClient(
-        credential, cloud=Cloud.USGOV
-    ).base_url
+    assert (
+        PartnerCenterClient(credential).base_url
+        == PartnerCenterClient(credential, cloud=Cloud.USGOV).base_url
+    )
     with pytest.raises(ValueError, match="unknown cloud"):
         PartnerCenterClient(credential, cloud="mars")
 
@@ -157,4 +158,3 @@ async def test_caller_session_is_used_and_left_open(
             [customer async for customer in client.iter_customers()]
         assert not session.closed
     assert fake.requests
-

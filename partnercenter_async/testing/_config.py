@@ -1,0 +1,83 @@
+"""Settings of the fake Partner Center and the faults it can inject."""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+class Fault(enum.StrEnum):
+    """A way for the fake service to misbehave on one request.
+
+    Each member's comment says what the client receives.
+    """
+
+    THROTTLE = enum.auto()  # 429, Retry-After: <retry_after>, body {"statusCode": 429, ...}
+    SERVER_ERROR = enum.auto()  # 500 with the JSON error body, isRetryable true
+    UNAVAILABLE = enum.auto()  # 503 with an HTML page (Content-Type text/html)
+    BAD_GATEWAY = enum.auto()  # 502 with an empty body
+    RESET = enum.auto()  # connection reset before any byte of the response
+    RESET_MID_BODY = enum.auto()  # status, headers and half the body, then a reset
+    TRUNCATED = enum.auto()  # 200, full Content-Length, part of the body, then a clean close
+    STALL = enum.auto()  # 200 headers at once, the body held back for `FakeConfig.stall` seconds
+    EMPTY = enum.auto()  # 200 with an empty body
+    NOT_JSON = enum.auto()  # 200 "application/json" whose body is HTML
+    WRONG_TYPES = enum.auto()  # 200 with valid JSON of the wrong shape
+    UNAUTHORIZED = enum.auto()  # 401 with the JSON error body
+
+
+DEFAULT_FAULT_KINDS = (
+    Fault.THROTTLE,
+    Fault.SERVER_ERROR,
+    Fault.UNAVAILABLE,
+    Fault.RESET,
+    Fault.TRUNCATED,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FakeConfig:
+    """How the fake Partner Center builds its data and behaves.
+
+    Example:
+        >>> FakeConfig(seed=7, customers=2_000, fault_rate=0.05, requests_per_minute=500)
+
+    Attributes:
+        seed: Seed of every generated customer, order, BOM and random fault.
+        customers: Number of generated customers; the sample customer comes on top.
+        orders_page_size: Orders per page; larger order lists page with next links.
+        max_customers_page_size: Largest `size` accepted by `GET /v1/customers`.
+        bom_rate: Share (0-1) of 200 JSON bodies prefixed with a UTF-8 byte-order mark.
+        fault_rate: Share (0-1) of requests answered with a random fault from `fault_kinds`.
+        fault_kinds: Faults drawn from when `fault_rate` fires.
+        requests_per_minute: Accepted requests per sliding 60 s window; None for no limit.
+        retry_after: Retry-After, in seconds, of THROTTLE faults.
+        latency: Seconds to wait before answering each request.
+        stall: Seconds a STALL fault holds the body back (cut short when the server stops).
+        token: When set, the only bearer token accepted; otherwise any non-empty one is.
+        clock: Monotonic clock, in seconds, of the rate limit and of `RecordedRequest.at`.
+    """
+
+    seed: int = 0
+    customers: int = 200
+    orders_page_size: int = 20
+    max_customers_page_size: int = 500
+    bom_rate: float = 0.1
+    fault_rate: float = 0.0
+    fault_kinds: tuple[Fault, ...] = DEFAULT_FAULT_KINDS
+    requests_per_minute: float | None = None
+    retry_after: int = 1
+    latency: float = 0.0
+    stall: float = 30.0
+    token: str | None = None
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+    def __post_init__(self) -> None:
+        if self.customers < 0 or self.orders_page_size < 1 or self.max_customers_page_size < 1:
+            raise ValueError("customers must be >= 0 and page sizes >= 1")
+        if not (0.0 <= self.bom_rate <= 1.0 and 0.0 <= self.fault_rate <= 1.0):
+            raise ValueError("bom_rate and fault_rate must lie in [0, 1]")
+        if self.fault_rate > 0 and not self.fault_kinds:
+            raise ValueError("fault_rate > 0 needs at least one fault kind")
