@@ -49,7 +49,10 @@ class CountingCredential:
 
 
 class FakeTime:
-    """A monotonic clock and a sleep that advances it at once, recording every wait."""
+    """A monotonic clock and a sleep that moves it on at once, recording every wait.
+
+    Concurrent sleeps overlap as real ones do: each moves the clock to at most its own wake-up time.
+    """
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -60,8 +63,9 @@ class FakeTime:
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.now += seconds
+        wake = self.now + seconds
         await asyncio.sleep(0)
+        self.now = max(self.now, wake)
 
 
 @pytest.fixture

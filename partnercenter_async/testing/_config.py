@@ -52,7 +52,9 @@ class FakeConfig:
         bom_rate: Share (0-1) of 200 JSON bodies prefixed with a UTF-8 byte-order mark.
         fault_rate: Share (0-1) of requests answered with a random fault from `fault_kinds`.
         fault_kinds: Faults drawn from when `fault_rate` fires.
-        requests_per_minute: Accepted requests per sliding 60 s window; None for no limit.
+        requests_per_minute: Accepted requests per minute, enforced over a sliding window of
+            `rate_window` seconds (60, as the service does); None for no limit.
+        rate_window: Seconds of that window; shorter makes the limit bite in short tests.
         retry_after: Retry-After, in seconds, of THROTTLE faults.
         latency: Seconds to wait before answering each request.
         stall: Seconds a STALL fault holds the body back (cut short when the server stops).
@@ -68,6 +70,7 @@ class FakeConfig:
     fault_rate: float = 0.0
     fault_kinds: tuple[Fault, ...] = DEFAULT_FAULT_KINDS
     requests_per_minute: float | None = None
+    rate_window: float = 60.0
     retry_after: int = 1
     latency: float = 0.0
     stall: float = 30.0

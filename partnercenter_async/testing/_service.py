@@ -40,7 +40,6 @@ _TOKEN_SUFFIX = ",v=1/+_x"
 _TOKEN_RE = re.compile(r"o=(\d+);s=(\d+)")
 _SYSTEM_PURCHASES = frozenset({"SystemPurchase", "SystemBilling"})
 _CACHE_ENTRIES = 1024
-_WINDOW = 60.0  # seconds, of the rate limit
 _HTML_503 = (
     b"<!DOCTYPE html><html><head><title>Service Unavailable</title></head>"
     b"<body><h2>Service Unavailable</h2><p>HTTP Error 503. The service is unavailable.</p>"
@@ -75,6 +74,7 @@ class FakeStats:
     Attributes:
         requests: Every request received.
         throttled: Requests answered 429, by the rate limit or by a THROTTLE fault.
+        rate_limited: Requests answered 429 by the rate limit alone.
         faulted: Requests given a queued or random fault (THROTTLE included).
         by_path: Requests per path (no query).
         in_flight: Requests being answered right now.
@@ -83,6 +83,7 @@ class FakeStats:
 
     requests: int = 0
     throttled: int = 0
+    rate_limited: int = 0
     faulted: int = 0
     by_path: collections.Counter[str] = field(default_factory=collections.Counter)
     in_flight: int = 0
@@ -323,6 +324,7 @@ class FakePartnerCenter:
         fault = None if wait else self._next_fault(request.match_info.get("customer_id"))
         if wait:
             self.stats.throttled += 1
+            self.stats.rate_limited += 1
             response: web.StreamResponse = _throttled(wait)
         elif fault is not None and fault not in _LATE_FAULTS:
             response = self._early_fault(request, fault)
@@ -335,13 +337,13 @@ class FakePartnerCenter:
 
     def _admit(self, now: float) -> int:
         """0 when the rate limit admits a request at `now`, else the seconds until it would."""
-        limit = self.config.requests_per_minute
-        if limit is None:
+        rate, window = self.config.requests_per_minute, self.config.rate_window
+        if rate is None:
             return 0
-        while self._accepted and self._accepted[0] <= now - _WINDOW:
+        while self._accepted and self._accepted[0] <= now - window:
             self._accepted.popleft()
-        if len(self._accepted) >= limit:
-            return max(1, math.ceil(self._accepted[0] + _WINDOW - now))
+        if len(self._accepted) >= rate * window / 60.0:
+            return max(1, math.ceil(self._accepted[0] + window - now))
         self._accepted.append(now)
         return 0
 
