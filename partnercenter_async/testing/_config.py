@@ -58,6 +58,8 @@ class FakeConfig:
         retry_after: Retry-After, in seconds, of THROTTLE faults.
         latency: Seconds to wait before answering each request.
         stall: Seconds a STALL fault holds the body back (cut short when the server stops).
+        cache_entries: Encoded response bodies kept (least recently used dropped first); a
+            benchmark sets it above its number of pages so that every body is encoded once.
         token: When set, the only bearer token accepted; otherwise any non-empty one is.
         clock: Monotonic clock, in seconds, of the rate limit and of `RecordedRequest.at`.
     """
@@ -74,12 +76,15 @@ class FakeConfig:
     retry_after: int = 1
     latency: float = 0.0
     stall: float = 30.0
+    cache_entries: int = 1024
     token: str | None = None
     clock: Callable[[], float] = field(default=time.monotonic)
 
     def __post_init__(self) -> None:
         if self.customers < 0 or self.orders_page_size < 1 or self.max_customers_page_size < 1:
             raise ValueError("customers must be >= 0 and page sizes >= 1")
+        if self.cache_entries < 0:
+            raise ValueError("cache_entries must be >= 0")
         if not (0.0 <= self.bom_rate <= 1.0 and 0.0 <= self.fault_rate <= 1.0):
             raise ValueError("bom_rate and fault_rate must lie in [0, 1]")
         if self.fault_rate > 0 and not self.fault_kinds:

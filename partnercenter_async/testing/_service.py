@@ -39,7 +39,6 @@ _TOKEN_HEADER = "MS-ContinuationToken"
 _TOKEN_SUFFIX = ",v=1/+_x"
 _TOKEN_RE = re.compile(r"o=(\d+);s=(\d+)")
 _SYSTEM_PURCHASES = frozenset({"SystemPurchase", "SystemBilling"})
-_CACHE_ENTRIES = 1024
 _HTML_503 = (
     b"<!DOCTYPE html><html><head><title>Service Unavailable</title></head>"
     b"<body><h2>Service Unavailable</h2><p>HTTP Error 503. The service is unavailable.</p>"
@@ -557,7 +556,7 @@ class FakePartnerCenter:
         body = self._cache.get(key)
         if body is None:
             body = self._cache[key] = build()
-            if len(self._cache) > _CACHE_ENTRIES:
+            if len(self._cache) > self.config.cache_entries:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(key)
