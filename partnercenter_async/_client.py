@@ -261,7 +261,7 @@ class PartnerCenterClient:
             attempts += 1
             async with semaphore:
                 token = await self._tokens.get()
-                await throttle.acquire()
+                epoch = await throttle.acquire()
                 self.stats.requests += 1
                 try:
                     async with session.request(
@@ -304,7 +304,7 @@ class PartnerCenterClient:
                     )
                     if status == 429:
                         self.stats.throttled += 1
-                        throttle.throttled(retry_after)
+                        throttle.throttled(retry_after, epoch)
                     failure = _status_error(
                         method, url, status, body, retry_after, attempts, context
                     )

@@ -83,9 +83,10 @@ class Throttle:
     window of ``w`` seconds at most ``requests_per_minute * w / 60 + burst`` requests start
     (aiolimiter's default, a bucket of a whole minute's rate, would let twice the rate through).
 
-    A 429 holds every new request until its ``Retry-After`` has passed and cuts the rate by
-    ``DECREASE``, at most once per ``QUIET`` seconds; each ``QUIET`` seconds without a 429 adds
-    ``INCREASE`` of the configured rate back. The rate never falls below ``1 / burst`` of the
+    A 429 holds every new request until its ``Retry-After`` has passed, and cuts the rate by
+    ``DECREASE`` if the throttled request was sent at the current rate (the 429s of requests sent
+    before the last cut say nothing about the new rate). Each ``QUIET`` seconds without a cut
+    gives ``INCREASE`` of the configured rate back. The rate never falls below ``1 / burst`` of the
     configured one (a request costs ``1 / scale`` of the bucket, at most all of it).
 
     Args:
@@ -93,13 +94,26 @@ class Throttle:
         burst: Bucket size, in requests.
         clock: Monotonic clock in seconds (for the hold and the AIMD timing).
         sleep: Awaitable sleep in seconds (for the hold).
+
+    Example:
+        >>> epoch = await throttle.acquire()
+        >>> ...  # send; on a 429: throttle.throttled(retry_after, epoch)
     """
 
     DECREASE = 0.75
     INCREASE = 0.05
     QUIET = 5.0
 
-    __slots__ = ("_burst", "_changed_at", "_clock", "_limiter", "_resume_at", "_sleep", "scale")
+    __slots__ = (
+        "_burst",
+        "_changed_at",
+        "_clock",
+        "_limiter",
+        "_resume_at",
+        "_sleep",
+        "epoch",
+        "scale",
+    )
 
     def __init__(
         self,
@@ -116,20 +130,23 @@ class Throttle:
         self._resume_at = -math.inf
         self._changed_at = -math.inf
         self.scale = 1.0
+        self.epoch = 0
 
-    async def acquire(self) -> None:
-        """Wait until a request may start."""
+    async def acquire(self) -> int:
+        """Wait until a request may start; returns the rate's epoch, for ``throttled``."""
         while (wait := self._resume_at - self._clock()) > 0:
             await self._sleep(wait)
         await self._limiter.acquire(min(1.0 / self.scale, self._burst))
+        return self.epoch
 
-    def throttled(self, retry_after: float | None) -> None:
-        """Record a 429: hold new requests for ``retry_after`` seconds and lower the rate."""
+    def throttled(self, retry_after: float | None, epoch: int) -> None:
+        """Record a 429 of a request sent at ``epoch``: hold for ``retry_after`` s, cut the rate."""
         now = self._clock()
         if retry_after:
             self._resume_at = max(self._resume_at, now + retry_after)
-        if now - self._changed_at >= self.QUIET:
+        if epoch == self.epoch:
             self.scale = max(self.scale * self.DECREASE, 1.0 / self._burst)
+            self.epoch += 1
             self._changed_at = now
 
     def succeeded(self) -> None:
