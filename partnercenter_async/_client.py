@@ -671,7 +671,7 @@ def _decode(
     data = response.body if data is None else data
     try:
         return decoder.decode(data)
-    except msgspec.DecodeError as err:  # ValidationError included
+    except (msgspec.DecodeError, UnicodeDecodeError) as err:  # ValidationError included
         start = bytes(data)[:_BODY_START]
         problem = "is empty" if not start else f"does not decode ({err})"
         raise ResponseDecodeError(
@@ -694,7 +694,7 @@ def _status_error(
 ) -> APIStatusError:
     try:
         parsed: ErrorBody | None = error_body_decoder.decode(strip_bom(body))
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         parsed = None
     message = f"{method} {url.raw_path}: {status} {_reason(status)}"
     if parsed is not None:
