@@ -9,7 +9,15 @@ import random
 import re
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
@@ -416,16 +424,14 @@ class PartnerCenterClient:
             ResponseDecodeError: A page that is not a collection of orders.
             PartnerCenterError: A subclass, when a page fails after its retries.
         """
-        url = self._orders_url(
-            customer_id,
-            billing_type=billing_type,
-            indirect_reseller_id=indirect_reseller_id,
-            include_price=include_price,
-            include_system_purchases=include_system_purchases,
-        )
-        async for page, response in self._pages(url, orders_page_decoder):
-            for raw in page.items:
-                yield _decode(order_decoder, response, "an order", self.correlation_id, raw)
+        filters: _Filters = {
+            "billing_type": billing_type,
+            "indirect_reseller_id": indirect_reseller_id,
+            "include_price": include_price,
+            "include_system_purchases": include_system_purchases,
+        }
+        async for order, _ in self._orders(customer_id, filters):
+            yield order
 
     async def get_order(
         self, customer_id: str, order_id: str, *, include_price: bool = False
@@ -445,27 +451,25 @@ class PartnerCenterClient:
         order, _ = await self._get(url, order_decoder)
         return order
 
-    def _orders_url(
-        self,
-        customer_id: str,
-        *,
-        billing_type: str | None,
-        indirect_reseller_id: str | None,
-        include_price: bool,
-        include_system_purchases: bool,
-    ) -> URL:
+    async def _orders(
+        self, customer_id: str, filters: _Filters
+    ) -> AsyncIterator[tuple[Order, msgspec.Raw]]:
+        """Each order of every page, with its JSON as sent."""
         query: dict[str, str] = {}
-        if indirect_reseller_id is not None:
-            query["indirect_reseller_id"] = indirect_reseller_id
-        if billing_type is not None:
-            query["billingType"] = _billing_type_name(billing_type)
-        if include_price:
+        if filters["indirect_reseller_id"] is not None:
+            query["indirect_reseller_id"] = filters["indirect_reseller_id"]
+        if filters["billing_type"] is not None:
+            query["billingType"] = _billing_type_name(filters["billing_type"])
+        if filters["include_price"]:
             query["include_price"] = "true"
-        if include_system_purchases:
+        if filters["include_system_purchases"]:
             query["include_system_purchases"] = "true"
-        return api_url(
-            self.base_url, f"/customers/{path_segment(customer_id, 'customer_id')}/orders", query
-        )
+        path = f"/customers/{path_segment(customer_id, 'customer_id')}/orders"
+        async for page, response in self._pages(
+            api_url(self.base_url, path, query), orders_page_decoder
+        ):
+            for raw in page.items:
+                yield _decode(order_decoder, response, "an order", self.correlation_id, raw), raw
 
     async def _customer_orders(self, customer_id: str, filters: _Filters) -> CustomerOrders:
         """All of one customer's orders as one result; an error drops what was fetched.
@@ -476,13 +480,9 @@ class PartnerCenterClient:
         orders: list[Order] = []
         raw_orders: list[bytes] = []
         try:
-            url = self._orders_url(customer_id, **filters)
-            async for page, response in self._pages(url, orders_page_decoder):
-                for raw in page.items:
-                    orders.append(
-                        _decode(order_decoder, response, "an order", self.correlation_id, raw)
-                    )
-                    raw_orders.append(bytes(raw))
+            async for order, raw in self._orders(customer_id, filters):
+                orders.append(order)
+                raw_orders.append(bytes(raw))
         except (AuthenticationError, ClientClosedError):
             raise
         except PartnerCenterError as err:
@@ -638,9 +638,9 @@ class _DistinctIds:
     """Distinct customer ids from an iterable or async iterable, shared by the workers."""
 
     def __init__(self, ids: Iterable[str] | AsyncIterable[str]) -> None:
-        self._ids = ids
-        self._sync = iter(ids) if isinstance(ids, Iterable) else None
-        self._async = aiter(ids) if isinstance(ids, AsyncIterable) else None
+        self._ids: Iterator[str] | AsyncIterator[str] = (
+            aiter(ids) if isinstance(ids, AsyncIterable) else iter(ids)
+        )
         self._seen: set[str] = set()
         self._lock = asyncio.Lock()
 
@@ -649,10 +649,10 @@ class _DistinctIds:
         async with self._lock:
             while True:
                 try:
-                    if self._async is not None:
-                        customer_id = await anext(self._async)
+                    if isinstance(self._ids, AsyncIterator):
+                        customer_id = await anext(self._ids)
                     else:
-                        customer_id = next(self._sync)  # type: ignore[arg-type]
+                        customer_id = next(self._ids)
                 except (StopIteration, StopAsyncIteration):
                     return None
                 if customer_id not in self._seen:
