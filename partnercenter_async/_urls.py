@@ -44,9 +44,13 @@ def resolve_link(base: URL, uri: str) -> URL:
     The uri is used as given: its path gets ``/v1`` only where it lacks it, its query is kept.
 
     Raises:
-        UnsafeRequestError: The uri names another scheme, host or port than ``base``.
+        UnsafeRequestError: The uri names another scheme, host or port than ``base``, or is not
+            a URL.
     """
-    link = URL(uri, encoded=True)
+    try:
+        link = URL(uri, encoded=True)
+    except ValueError as err:
+        raise UnsafeRequestError(f"refusing to follow a link that is not a URL: {uri!r}") from err
     if link.absolute or uri.startswith("//"):
         if not link.scheme or link.origin() != base:
             raise UnsafeRequestError(
