@@ -1,54 +1,195 @@
-"""The command line: the demo export end to end, customers from a file, failures named."""
+"""The command line: the demo export end to end in every format, stdout, logs, usage errors, and
+resume after Ctrl-C, SIGTERM and ``kill -9`` of a real subprocess."""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from partnercenter_async._cli import DEMO_CUSTOMERS, main
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakeConfig, FakePartnerCenter
 
+from .exports import csv_rows, expected_rows, key, parquet_rows, read_jsonl
 
-def demo_fake() -> FakePartnerCenter:
-    return FakePartnerCenter(FakeConfig(customers=DEMO_CUSTOMERS))
+FAST = ["--requests-per-minute", "1000000"]
 
 
-def test_demo_export_writes_every_order_as_sent(
+@functools.cache
+def demo_records(customers: int = DEMO_CUSTOMERS) -> list[dict[str, Any]]:
+    """What a ``--demo`` export must write: every order of the demo's fake, with its customer."""
+    fake = FakePartnerCenter(FakeConfig(customers=customers))
+    return [{"customerId": c, "order": o} for c in fake.customer_ids for o in fake.orders_of(c)]
+
+
+def test_demo_export_writes_every_order_as_sent_with_its_customer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "orders.jsonl"
-    assert main(["export", "--demo", "--out", str(out)]) == 0
-    lines = out.read_bytes().splitlines()
-    fake = demo_fake()
-    expected = [order for c in fake.customer_ids for order in fake.orders_of(c)]
-    assert sorted(json.loads(line)["id"] for line in lines) == sorted(o["id"] for o in expected)
-    assert sorted(map(json.loads, lines), key=lambda o: o["id"]) == sorted(
-        expected, key=lambda o: o["id"]
-    ), "each line is the order exactly as the service sent it, unknown fields included"
+    assert main(["export", "--demo", "--out", str(out), *FAST]) == 0
+    records = read_jsonl(out)
+    expected = demo_records()
+    assert Counter(map(key, records)) == Counter(map(key, expected)), (
+        "each line is {customerId, order} with the order exactly as the service sent it"
+    )
+    extras = [
+        r["order"]["partnerCenterExtras"] for r in records if "partnerCenterExtras" in r["order"]
+    ]
+    assert extras and extras[0] == {"nested": {"flag": True, "tags": ["beta", "ü"]}}, (
+        "a nested field the models do not know survives from the service to the file"
+    )
+    assert sorted(out.parent.iterdir()) == [out], "no checkpoint is left after a complete export"
     summary = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"{DEMO_CUSTOMERS + 1} customers, {len(expected)} orders written" in summary
     assert "requests" in summary and "retries" in summary
 
 
-def test_export_of_listed_customers_names_the_failed_ones(
+def test_export_of_listed_customers_names_the_failed_ones_and_resume_retries_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     customers = tmp_path / "customers.txt"
     customers.write_text(f"{SAMPLE_CUSTOMER_ID}\n\nno-such-customer\n")
     out = tmp_path / "orders.jsonl"
-    status = main(["export", "--demo", "--customers", str(customers), "--out", str(out)])
-    assert status == 1
+    command = ["export", "--demo", "--customers", str(customers), "--out", str(out)]
+    assert main(command) == 1
     err = capsys.readouterr().err
-    assert "failed: no-such-customer: " in err and "404" in err
-    ids = {json.loads(line)["id"] for line in out.read_bytes().splitlines()}
+    assert "customer no-such-customer failed: " in err and "404" in err
+    assert "--resume" in err.splitlines()[-1], "says how to retry the failed customers"
+    ids = {r["order"]["id"] for r in read_jsonl(out)}
     assert "YxH1q4KScfvfkJQjgRI8QY1DznnUWZTH1" in ids
 
+    assert main(command) == 2, "an unfinished export is not overwritten without --resume"
+    assert "--resume" in capsys.readouterr().err
 
-def test_bad_arguments_exit_2(tmp_path: Path) -> None:
+    assert main([*command, "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert "1 of them exported before" in err, "the exported customer is skipped"
+    assert {r["order"]["id"] for r in read_jsonl(out)} == ids, "and not written twice"
+
+
+def test_csv_and_parquet_hold_the_rows_of_the_json_lines(tmp_path: Path) -> None:
+    common = ["export", "--demo", "--include-price", *FAST]
+    assert main([*common, "--out", str(tmp_path / "o.jsonl")]) == 0
+    assert main([*common, "--format", "csv", "--out", str(tmp_path / "o.csv")]) == 0
+    assert main([*common, "--format", "parquet", "--out", str(tmp_path / "o.parquet")]) == 0
+    expected = expected_rows(read_jsonl(tmp_path / "o.jsonl"))
+    assert csv_rows(tmp_path / "o.csv") == expected
+    assert parquet_rows(tmp_path / "o.parquet") == expected
+    assert any(row[-1] is not None for row in expected), "prices included"
+
+
+def test_stdout_gets_json_lines_and_stderr_gets_the_logs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "partnercenter_async", "export", "--demo", "--out", "-", *FAST],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert Counter(map(key, records)) == Counter(map(key, demo_records()))
+    assert b"orders written to stdout" in done.stderr
+
+
+def test_json_logs_are_one_object_per_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "orders.jsonl"
+    assert main(["export", "--demo", "--out", str(out), "--log-format", "json", *FAST]) == 0
+    entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert entries[-1]["level"] == "INFO" and "orders written" in entries[-1]["message"]
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+
+
+def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["export"])
     assert caught.value.code == 2
     out = tmp_path / "o.jsonl"
     assert main(["export", "--base-url", "http://example.com", "--out", str(out)]) == 2
+    assert main(["export", "--demo", "--format", "parquet", "--out", "-"]) == 2
+    assert main(["export", "--demo", "--resume", "--out", "-"]) == 2
+    (tmp_path / "file").write_text("")
+    assert main(["export", "--demo", "--format", "parquet", "--out", str(tmp_path / "file")]) == 2
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
+    token_file = tmp_path / "refresh-token"
+    token_file.write_text("0.Axyz\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "environ", env)
+        assert main(["export", "--refresh-token-file", str(token_file), "--out", str(out)]) == 2
+    assert "AZURE_TENANT_ID" in capsys.readouterr().err
+
+
+# -- interrupted for real: a subprocess, killed -------------------------------------------------
+
+KILL_CUSTOMERS = 1000
+
+
+def start_export(out: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "partnercenter_async",
+            "export",
+            "--demo",
+            "--demo-customers",
+            str(KILL_CUSTOMERS),
+            "--out",
+            str(out),
+            "--log-level",
+            "debug",
+            *FAST,
+            *extra,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_checkpoints(process: subprocess.Popen[str], count: int) -> None:
+    """Read the export's log until it has written ``count`` checkpoints (no sleeping)."""
+    assert process.stderr is not None
+    seen = 0
+    for line in process.stderr:
+        seen += "checkpoint:" in line
+        if seen >= count:
+            return
+    pytest.fail(f"the export ended after {seen} checkpoints")
+
+
+@pytest.mark.parametrize(
+    ("how", "status"),
+    [(signal.SIGKILL, -9), (signal.SIGINT, 130), (signal.SIGTERM, 143)],
+    ids=["kill-9", "ctrl-c", "sigterm"],
+)
+def test_interrupted_export_resumes_to_exactly_every_order_once(
+    tmp_path: Path, how: signal.Signals, status: int
+) -> None:
+    out = tmp_path / "orders.jsonl"
+    process = start_export(out)
+    wait_for_checkpoints(process, 3)
+    process.send_signal(how)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == status
+    if how != signal.SIGKILL:
+        assert "To continue: partnercenter-async export" in err and "--resume" in err
+    lines = out.read_bytes().splitlines()
+    assert 0 < len(lines) < len(demo_records(KILL_CUSTOMERS)), "stopped midway"
+
+    resumed = start_export(out, "--resume")
+    _, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, err
+    assert "exported before" in err
+    records = read_jsonl(out)
+    assert Counter(map(key, records)) == Counter(map(key, demo_records(KILL_CUSTOMERS))), (
+        "every order exactly once: none missing, no duplicates"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.jsonl"]
