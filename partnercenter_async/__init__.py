@@ -9,6 +9,7 @@ Example:
 
 from ._client import ClientStats, CustomerOrders, PartnerCenterClient
 from ._config import SCOPE, Cloud, RetryPolicy
+from ._credentials import USER_IMPERSONATION_SCOPE, RefreshTokenCredential
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -54,6 +55,7 @@ from ._version import __version__
 
 __all__ = [
     "SCOPE",
+    "USER_IMPERSONATION_SCOPE",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -87,6 +89,7 @@ __all__ = [
     "Pricing",
     "PurchaseCommitment",
     "RateLimitError",
+    "RefreshTokenCredential",
     "RenewsTo",
     "ResourceAttributes",
     "ResourceCollection",

@@ -117,6 +117,7 @@ class RefreshTokenCredential:
         self._owns_session = session is None
         self._token: AccessToken | None = None
         self._lock: asyncio.Lock | None = None
+        self._finished = 0  # token requests completed, to tell waiters a refresh happened
         self.refreshes = 0
         """Token requests made so far (successful or not)."""
 
@@ -157,11 +158,20 @@ class RefreshTokenCredential:
             return token
         if self._lock is None:  # created inside the running loop, on first use
             self._lock = asyncio.Lock()
+        finished = self._finished
         async with self._lock:
             token = self._token
-            if token is None or not _fresh(token):
-                token = await self._redeem()
-        return token
+            if token is not None and (
+                _fresh(token)
+                # Refreshed while this caller waited: take that token while it is valid at all,
+                # even if it was issued for less than the margin.
+                or (self._finished != finished and token.expires_on > time.time())
+            ):
+                return token
+            try:
+                return await self._redeem()
+            finally:
+                self._finished += 1
 
     async def _redeem(self) -> AccessToken:
         form = {

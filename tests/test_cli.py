@@ -4,6 +4,7 @@ resume after Ctrl-C, SIGTERM and ``kill -9`` of a real subprocess."""
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from partnercenter_async import _cli
 from partnercenter_async._cli import DEMO_CUSTOMERS, main
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakeConfig, FakePartnerCenter
 
@@ -106,6 +108,36 @@ def test_json_logs_are_one_object_per_line(
     entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert entries[-1]["level"] == "INFO" and "orders written" in entries[-1]["message"]
     assert {"time", "level", "logger", "message"} <= set(entries[0])
+
+
+def test_without_a_terminal_progress_is_logged_periodically(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cli, "PROGRESS_LOG_SECONDS", 0.0)
+    out = tmp_path / "orders.jsonl"
+    assert main(["export", "--demo", "--out", str(out), "--log-format", "json", *FAST]) == 0
+    entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    progress = [entry for entry in entries if "progress" in entry]
+    last = progress[-1]["progress"]
+    assert last["customers"] == last["total"] == DEMO_CUSTOMERS + 1
+    assert {"orders", "failed", "req/s", "retries", "throttled"} <= set(last)
+    assert "ETA" in progress[-1]["message"]
+
+
+def test_on_a_terminal_progress_is_a_live_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["export", "--demo", "--out", str(tmp_path / "orders.jsonl"), *FAST]) == 0
+    shown = terminal.getvalue()
+    assert f"{DEMO_CUSTOMERS + 1}/{DEMO_CUSTOMERS + 1}" in shown and "\r" in shown
+    assert "orders=" in shown and "retries=" in shown and "throttled=" in shown
+    assert "progress:" not in shown, "no periodic log lines on a terminal"
 
 
 def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

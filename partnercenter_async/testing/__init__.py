@@ -1,7 +1,8 @@
 """A faithful, deterministic fake of Partner Center's customers and orders API, for tests.
 
 Depends on aiohttp, msgspec and azure-core (for `StaticTokenCredential`), never on the rest
-of `partnercenter_async`.
+of `partnercenter_async`; `FakeEntraID` (a fake Microsoft Entra ID token endpoint over TLS)
+also needs `trustme`, when it starts.
 
 Example:
     >>> from partnercenter_async.testing import FakeConfig, FakePartnerCenter
@@ -12,15 +13,18 @@ Example:
 from ._config import FakeConfig, Fault
 from ._credential import StaticTokenCredential
 from ._data import SAMPLE_CUSTOMER_ID
+from ._entra import FakeEntraID, TokenRequest
 from ._service import FakePartnerCenter, FakeStats, RecordedRequest, run
 
 __all__ = [
     "SAMPLE_CUSTOMER_ID",
     "FakeConfig",
+    "FakeEntraID",
     "FakePartnerCenter",
     "FakeStats",
     "Fault",
     "RecordedRequest",
     "StaticTokenCredential",
+    "TokenRequest",
     "run",
 ]
