@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--demo", action="store_true", help="export from a built-in fake service")
     export.add_argument(
         "--demo-customers",
-        type=int,
+        type=_count,
         default=DEMO_CUSTOMERS,
         help=f"customers of the --demo service (default {DEMO_CUSTOMERS})",
     )
@@ -152,6 +152,13 @@ def _parser() -> argparse.ArgumentParser:
     fake.add_argument("--seed", type=int, default=0)
     fake.add_argument("--customers", type=int, default=DEMO_CUSTOMERS)
     return parser
+
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(text)
 
 
 async def _export(args: argparse.Namespace, redact: _logs.Redactor) -> int:
@@ -281,7 +288,7 @@ async def _run(
             logger.error("cannot list the customers: %s", _explain(err))
             return 1
         except asyncio.CancelledError:
-            logger.warning("interrupted before any order was written")
+            logger.warning("interrupted while listing the customers; no output was changed")
             raise
         try:
             output.open()

@@ -339,12 +339,13 @@ class _Layout:
     journal: Path
 
 
-def _layout(out: Path, fmt: Format) -> _Layout:
+def _layout(name: str, fmt: Format) -> _Layout:
+    out = Path(name)
     if fmt is Format.PARQUET:
         if out.exists() and not out.is_dir():
             raise ExportError(f"Parquet output is a directory of part files; {out} is a file")
         return _Layout(out, out / "_checkpoint.json", out / "_checkpoint-ids")
-    if out.is_dir() or str(out).endswith(os.sep):
+    if out.is_dir() or name.endswith(("/", os.sep)):
         out = out / f"orders.{fmt.value}"
     return _Layout(
         out,
@@ -517,7 +518,7 @@ def plan_output(out: str, fmt: Format, filters: dict[str, Any], *, resume: bool)
         if resume:
             raise ExportError("--resume needs a file to continue; stdout cannot be resumed")
         return Output(fmt, filters, None, None, set())
-    layout = _layout(Path(out), fmt)
+    layout = _layout(out, fmt)
     if not layout.checkpoint.exists():
         return Output(fmt, filters, layout, None, set())
     if not resume:
@@ -528,9 +529,14 @@ def plan_output(out: str, fmt: Format, filters: dict[str, Any], *, resume: bool)
     try:
         state = msgspec.json.decode(layout.checkpoint.read_bytes(), type=_CheckpointFile)
         with layout.journal.open("rb") as journal:
-            done = set(journal.read(state.journal_bytes).decode().split())
-    except (OSError, msgspec.DecodeError, UnicodeDecodeError) as err:
-        raise ExportError(f"cannot resume from {layout.checkpoint}: {err}") from err
+            ids = journal.read(state.journal_bytes)
+        if len(ids) < state.journal_bytes:
+            raise ExportError(f"{layout.journal} is shorter than its checkpoint says")
+        done = set(ids.decode().splitlines())
+    except (OSError, msgspec.DecodeError, UnicodeDecodeError, ExportError) as err:
+        raise ExportError(
+            f"cannot resume from {layout.checkpoint}: {err}; delete it to start over"
+        ) from err
     if state.version != CHECKPOINT_VERSION or state.format != fmt.value:
         raise ExportError(
             f"the export in {layout.data} was made as {state.format}; resume it with "
