@@ -17,7 +17,7 @@ import shlex
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +194,7 @@ def _credential(args: argparse.Namespace, redact: _logs.Redactor) -> AsyncTokenC
     authority = os.environ.get("AZURE_AUTHORITY_HOST") or Cloud[args.cloud.upper()].authority_host
     secret = os.environ.get("AZURE_CLIENT_SECRET") or None
     redact.add(secret)
+    redact.add(os.environ.get("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
     path: Path | None = args.refresh_token_file
     if path is None:
         from azure.identity.aio import DefaultAzureCredential
@@ -241,11 +242,12 @@ def _require_pyarrow() -> None:
 
 
 @contextlib.contextmanager
-def _cancel_on_sigterm() -> Any:
+def _cancel_on_sigterm() -> Iterator[None]:
     """Turn SIGTERM into a cancellation of the running task, as asyncio does for Ctrl-C."""
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    assert task is not None
     try:
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)  # type: ignore[union-attr]
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
     except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
         yield
         return

@@ -28,6 +28,7 @@ import io
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -407,8 +408,6 @@ class Output:
         """
         layout, state = self._layout, self._state
         if layout is None:
-            import sys
-
             self._sink = _StreamSink(sys.stdout.buffer, self.format, 0, durable=False)
             if self.format is Format.CSV:
                 sys.stdout.buffer.write(_csv_header())

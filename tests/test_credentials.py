@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import trustme
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity.aio import ClientSecretCredential
+from azure.identity.aio import CertificateCredential, ClientSecretCredential
 
 from partnercenter_async import (
     SCOPE,
@@ -104,6 +105,39 @@ async def test_a_wrong_client_secret_is_a_credential_error_naming_the_reason(
     assert "AADSTS7000215" in str(caught.value.__cause__)
     assert "not-the-secret-42" not in str(caught.value)
     assert fake.requests == [], "no request goes out without a token"
+
+
+async def test_a_certificate_credential_signs_its_way_to_a_token() -> None:
+    app = trustme.CA().issue_cert("partner-app.example", key_type=trustme.KeyType.RSA)
+    certificate = app.cert_chain_pems[0].bytes()
+    async with FakeEntraID(client_certificate=certificate) as entra:
+        config = FakeConfig(customers=2, token=entra.access_token(1))
+        async with (
+            FakePartnerCenter(config) as fake,
+            CertificateCredential(
+                entra.tenant_id,
+                entra.client_id,
+                certificate_data=app.private_key_and_cert_chain_pem.bytes(),
+                authority=entra.authority,
+                connection_verify=str(entra.ca_file),
+            ) as credential,
+            PartnerCenterClient(credential, base_url=fake.base_url) as client,
+        ):
+            orders = await client.gather_orders(fake.customer_ids)
+        assert set(orders) == set(fake.customer_ids)
+        assert [(r.grant_type, r.status) for r in entra.requests] == [("client_credentials", 200)]
+
+        # Signed with a certificate that is not the registered one:
+        other = trustme.CA().issue_cert("someone-else.example", key_type=trustme.KeyType.RSA)
+        async with CertificateCredential(
+            entra.tenant_id,
+            entra.client_id,
+            certificate_data=other.private_key_and_cert_chain_pem.bytes(),
+            authority=entra.authority,
+            connection_verify=str(entra.ca_file),
+        ) as credential:
+            with pytest.raises(ClientAuthenticationError, match="AADSTS700027"):
+                await credential.get_token(SCOPE)
 
 
 # -- RefreshTokenCredential, App+User ------------------------------------------------------------

@@ -63,6 +63,8 @@ class FakeEntraID:
         client_id: The only application it knows.
         client_secret: The application's secret.
         refresh_token: The refresh token valid at the start.
+        client_certificate: The application's certificate (PEM), to check the signed assertions
+            of certificate credentials (``client_assertion``, PS256 or RS256); None refuses them.
         lifetime: ``expires_in`` of each access token, in seconds.
 
     Attributes:
@@ -78,11 +80,13 @@ class FakeEntraID:
         client_id: str = CLIENT_ID,
         client_secret: str = CLIENT_SECRET,
         refresh_token: str = REFRESH_TOKEN,
+        client_certificate: bytes | None = None,
         lifetime: int = 3600,
     ) -> None:
         self.tenant_id = tenant_id
         self.client_id = client_id
         self.client_secret = client_secret
+        self.client_certificate = client_certificate
         self.refresh_token = refresh_token
         self.lifetime = lifetime
         self.issued: list[str] = []
@@ -195,7 +199,11 @@ class FakeEntraID:
         if not fields.get("scope"):
             return _error(400, "invalid_request", 90014, "The request body must contain 'scope'.")
         secret = fields.get("client_secret")
-        if (grant == "client_credentials" or secret is not None) and secret != self.client_secret:
+        if "client_assertion" in fields:
+            problem = self._check_assertion(fields["client_assertion"], request)
+            if problem:
+                return _error(401, "invalid_client", 700027, f"Client assertion {problem}.")
+        elif (grant == "client_credentials" or secret is not None) and secret != self.client_secret:
             return _error(
                 401,
                 "invalid_client",
@@ -226,6 +234,38 @@ class FakeEntraID:
             expires_in=self.lifetime, ext_expires_in=self.lifetime, access_token=self.issued[-1]
         )
         return web.Response(body=msgspec.json.encode(content), content_type="application/json")
+
+    def _check_assertion(self, assertion: str, request: web.Request) -> str | None:
+        """What is wrong with a certificate credential's signed JWT, or None."""
+        from cryptography import x509
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+        if self.client_certificate is None:
+            return "is not accepted: no certificate is registered"
+        try:
+            header, claims, signature = (
+                base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+                for part in assertion.split(".")
+            )
+            algorithm = msgspec.json.decode(header)["alg"]
+            claims_json = msgspec.json.decode(claims)
+        except (ValueError, KeyError, msgspec.DecodeError):
+            return "is not a JWT"
+        key = x509.load_pem_x509_certificate(self.client_certificate).public_key()
+        assert isinstance(key, rsa.RSAPublicKey)
+        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+        scheme = pss if algorithm == "PS256" else padding.PKCS1v15()
+        try:
+            signed = assertion.rsplit(".", 1)[0].encode()
+            key.verify(signature, signed, scheme, hashes.SHA256())
+        except InvalidSignature:
+            return "failed signature validation"
+        audience = f"https://{request.host}{request.path}"
+        if claims_json.get("aud") != audience or claims_json.get("iss") != self.client_id:
+            return f"has the wrong audience or issuer (expected aud {audience})"
+        return None
 
 
 def _b64(data: bytes) -> str:
