@@ -27,7 +27,7 @@ class TokenCache:
         clock: Wall clock in seconds since the epoch (``AccessToken.expires_on`` is one).
     """
 
-    __slots__ = ("_clock", "_credential", "_lock", "_timeout", "_token")
+    __slots__ = ("_clock", "_credential", "_fetches", "_lock", "_timeout", "_token")
 
     def __init__(
         self,
@@ -41,6 +41,7 @@ class TokenCache:
         self._clock = clock
         self._token: AccessToken | None = None
         self._lock: asyncio.Lock | None = None
+        self._fetches = 0
 
     def __repr__(self) -> str:
         return f"<TokenCache cached={self._token is not None}>"
@@ -51,6 +52,9 @@ class TokenCache:
     async def get(self) -> str:
         """Return a token valid for at least the refresh margin, fetching one if needed.
 
+        Callers that waited on another's fetch take its token while it is valid at all, even when
+        the credential issues tokens shorter-lived than the margin: one fetch serves them all.
+
         Raises:
             CredentialError: The credential raised, or took longer than ``timeout``.
         """
@@ -58,10 +62,15 @@ class TokenCache:
         if token is None or not self._fresh(token):
             if self._lock is None:
                 self._lock = asyncio.Lock()
+            fetches = self._fetches
             async with self._lock:
                 token = self._token
-                if token is None or not self._fresh(token):
+                waited_for_one = fetches != self._fetches
+                if token is None or not (
+                    self._fresh(token) or (waited_for_one and token.expires_on > self._clock())
+                ):
                     token = self._token = await self._request()
+                    self._fetches += 1
         return token.token
 
     def invalidate(self, token: str) -> None:
@@ -80,9 +89,18 @@ class TokenCache:
         except (AzureError, ValueError, OSError) as err:
             raise CredentialError(
                 f"the credential could not get a token for {SCOPE}: "
-                f"{type(err).__name__}: {_first_line(err)}"
+                f"{type(err).__name__}: {_reason(err)}"
             ) from err
 
 
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [""])[0][:300]
+def _reason(err: BaseException) -> str:
+    """The first line of ``err``, and its Microsoft Entra ID (``AADSTS...``) line if any.
+
+    ``DefaultAzureCredential`` puts its summary first and each credential's reason below it.
+    """
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if not lines:
+        return "no reason given"
+    aadsts = next((line for line in lines if "AADSTS" in line), None)
+    reason = lines[0] if aadsts in (None, lines[0]) else f"{lines[0]} {aadsts}"
+    return reason[:500]

@@ -395,6 +395,7 @@ class _Progress:
             "req/s": round(stats.requests / elapsed, 1),
             "retries": stats.retries,
             "throttled": stats.throttled,
+            "throttle_wait_s": round(stats.throttle_wait),
         }
         if self._bar is not None:
             self._bar.update()
@@ -408,7 +409,7 @@ class _Progress:
         eta = (self._total - done) * elapsed / done
         logger.info(
             "progress: %d/%d customers, %d orders, %d failed, %.1f requests/s, %d retries, "
-            "%d throttled, ETA %s",
+            "%d throttled, %d s throttle wait, ETA %s",
             done,
             self._total,
             *counters.values(),

@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
     Awaitable,
@@ -95,11 +96,14 @@ class ClientStats:
         requests: Requests sent, retries included.
         retries: Requests sent again after a failure.
         throttled: 429 answers received.
+        throttle_wait: Seconds requests spent waiting for the rate limiter (pacing and the holds
+            after 429s), added up over all requests.
     """
 
     requests: int = 0
     retries: int = 0
     throttled: int = 0
+    throttle_wait: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +273,9 @@ class PartnerCenterClient:
             attempts += 1
             async with semaphore:
                 token = await self._tokens.get()
+                waiting_since = self._clock()
                 epoch = await throttle.acquire()
+                self.stats.throttle_wait += self._clock() - waiting_since
                 self.stats.requests += 1
                 try:
                     async with session.request(
@@ -497,12 +503,13 @@ class PartnerCenterClient:
         indirect_reseller_id: str | None = None,
         include_price: bool = False,
         include_system_purchases: bool = False,
-    ) -> AsyncIterator[CustomerOrders]:
+    ) -> AsyncGenerator[CustomerOrders, None]:
         """Each customer's orders as soon as they are complete, in bounded memory.
 
         ``max_concurrency`` workers take customer ids as they go (an iterable or async iterable,
         read lazily; a repeated id is fetched once), so memory holds only the customers in flight
-        and those waiting to be yielded. Breaking out of the loop cancels the requests in flight.
+        and those waiting to be yielded. Breaking out of the loop, or ``aclose()`` on the
+        generator, cancels the requests in flight.
 
         Args:
             customer_ids: Customer tenant ids.

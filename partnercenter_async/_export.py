@@ -30,11 +30,11 @@ import os
 import re
 import sys
 import time
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any, Protocol
 
 import msgspec
 
@@ -671,10 +671,8 @@ async def run_export(
     summary = ExportSummary()
     todo = [c for c in customer_ids if c not in output.done]
     summary.skipped = len(customer_ids) - len(todo)
-    # stream_orders is an async generator: close it (cancelling its workers) whatever happens.
-    stream = cast(
-        AsyncGenerator[CustomerOrders, None], client.stream_orders(todo, **output.filters)
-    )
+    # Close the stream (cancelling its workers) whatever happens.
+    stream = client.stream_orders(todo, **output.filters)
     try:
         async for result in stream:
             if result.error is not None:

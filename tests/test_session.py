@@ -69,6 +69,29 @@ async def test_token_is_refreshed_before_it_expires(
     assert credential.calls == len(fake.requests) >= 3
 
 
+async def test_short_lived_tokens_are_still_fetched_once_for_concurrent_callers(
+    make_client: MakeClient, fake: FakePartnerCenter
+) -> None:
+    credential = CountingCredential(lifetime=200.0)
+    async with make_client(credential=credential) as client:
+        await client.gather_orders(fake.customer_ids[:20])
+    assert credential.calls < 20
+
+
+async def test_credential_error_keeps_the_entra_id_reason(make_client: MakeClient) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    message = (
+        "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+        "Attempted credentials:\n\tEnvironmentCredential: Authentication failed: "
+        "AADSTS7000215: Invalid client secret provided."
+    )
+    credential = CountingCredential(fail=ClientAuthenticationError(message))
+    async with make_client(credential=credential) as client:
+        with pytest.raises(CredentialError, match="failed to retrieve.*AADSTS7000215"):
+            await client.get_order("c", "o")
+
+
 async def test_401_gets_one_retry_with_a_new_token(
     client: PartnerCenterClient, credential: CountingCredential, fake: FakePartnerCenter
 ) -> None:
