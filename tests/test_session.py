@@ -88,7 +88,7 @@ async def test_credential_error_keeps_the_entra_id_reason(make_client: MakeClien
     )
     credential = CountingCredential(fail=ClientAuthenticationError(message))
     async with make_client(credential=credential) as client:
-        with pytest.raises(CredentialError, match="failed to retrieve.*AADSTS7000215"):
+        with pytest.raises(CredentialError, match=r"failed to retrieve.*AADSTS7000215"):
             await client.get_order("c", "o")
 
 
