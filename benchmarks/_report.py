@@ -39,8 +39,8 @@ def render(results: Record) -> str:
         "",
     ]
     if results["mode"] == "quick":
-        lines += ["", "*A quick run: a smoke test; its sizes are too small for the figures.*"]
-    lines += ["", "## Targets", ""]
+        lines += ["*A quick run: a smoke test; its sizes are too small for the figures.*", ""]
+    lines += ["## Targets", ""]
     lines += table(
         ["target", "measured", "met"],
         [[t["target"], t["shown"], "yes" if t["met"] else "**no**"] for t in results["targets"]],

@@ -15,7 +15,7 @@ import resource
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -75,7 +75,7 @@ def machine_busy() -> float:
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def job(spec: Spec, ids: Any, deadline: float | None = None) -> contenders.Job:
+def job(spec: Spec, ids: Iterable[str], deadline: float | None = None) -> contenders.Job:
     """The contenders' ``Job`` for ``spec``."""
     return contenders.Job(
         base_url=spec["base_url"],
@@ -107,7 +107,7 @@ async def _rate(spec: Spec) -> Spec:
     duration = spec["duration"]
     timeline: list[tuple[float, int, int, int]] = []
     customers = orders = errors = 0
-    async with contenders.client(job(spec, None)) as pc:
+    async with contenders.client(job(spec, ())) as pc:
         start = time.perf_counter()
 
         async def sample() -> None:
