@@ -81,8 +81,12 @@ class LineItemTransactionType(enum.StrEnum):
     CUSTOMER_CREDIT = "customerCredit"
 
 
-class _Model(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
-    """Base of every response model: camelCase on the wire, every field optional."""
+class _Model(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True, gc=False):
+    """Base of every response model: camelCase on the wire, every field optional.
+
+    ``gc=False``: decoded JSON cannot form reference cycles, and tracking every struct cost about
+    a fifth of the client's CPU in the benchmarks.
+    """
 
 
 class KeyValuePair(_Model):

@@ -79,9 +79,10 @@ class Throttle:
     """Client-wide pacing of request starts: a steady rate, a hold after a 429, and AIMD.
 
     The steady rate is an aiolimiter leaky bucket of ``burst`` requests drained at
-    ``requests_per_minute``: after an idle spell at most ``burst`` requests start at once, so in any
-    window of ``w`` seconds at most ``requests_per_minute * w / 60 + burst`` requests start
-    (aiolimiter's default, a bucket of a whole minute's rate, would let twice the rate through).
+    ``requests_per_minute - burst``: after an idle spell at most ``burst`` requests start at once,
+    so no window of 60 s sees more than ``requests_per_minute`` starts, and no window of ``w``
+    seconds more than ``requests_per_minute * w / 60 + burst`` (aiolimiter's default, a bucket of
+    a whole minute's rate, would let twice the rate through).
 
     A 429 holds every new request until its ``Retry-After`` has passed, and cuts the rate by
     ``DECREASE`` if the throttled request was sent at the current rate (the 429s of requests sent
@@ -123,7 +124,9 @@ class Throttle:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[object]],
     ) -> None:
-        self._limiter = AsyncLimiter(burst, burst * 60.0 / requests_per_minute)
+        # Drained at the rate less the burst, so that no 60 s window holds more than the rate.
+        steady = max(requests_per_minute - burst, requests_per_minute / 2)
+        self._limiter = AsyncLimiter(burst, burst * 60.0 / steady)
         self._burst = burst
         self._clock = clock
         self._sleep = sleep
@@ -134,10 +137,14 @@ class Throttle:
 
     async def acquire(self) -> int:
         """Wait until a request may start; returns the rate's epoch, for ``throttled``."""
+        await self._hold()
+        await self._limiter.acquire(min(1.0 / self.scale, self._burst))
+        await self._hold()  # a 429 may have come while this request waited for its turn
+        return self.epoch
+
+    async def _hold(self) -> None:
         while (wait := self._resume_at - self._clock()) > 0:
             await self._sleep(wait)
-        await self._limiter.acquire(min(1.0 / self.scale, self._burst))
-        return self.epoch
 
     def throttled(self, retry_after: float | None, epoch: int) -> None:
         """Record a 429 of a request sent at ``epoch``: hold for ``retry_after`` s, cut the rate."""

@@ -87,9 +87,32 @@ def test_throttled_rate_is_paced_slower() -> None:
     full = run_in_virtual_time(lambda: starts_per_minute(0))
     cut = run_in_virtual_time(lambda: starts_per_minute(1))
     floor = run_in_virtual_time(lambda: starts_per_minute(20))
-    assert full == pytest.approx(600 + 4, abs=2)
-    assert cut == pytest.approx(600 * Throttle.DECREASE + 4, abs=2)
-    assert floor == pytest.approx(600 / 4 + 1, abs=2), "never below 1/burst of the rate"
+    steady = 600 - 4  # drained at the rate less the burst: no minute holds more than the rate
+    assert full == pytest.approx(steady + 4, abs=2)
+    assert full <= 600
+    assert cut == pytest.approx(steady * Throttle.DECREASE + 4 * Throttle.DECREASE, abs=2)
+    assert floor == pytest.approx(steady / 4 + 1, abs=2), "never below 1/burst of the rate"
+
+
+def test_a_429_also_holds_requests_already_waiting_for_their_turn() -> None:
+    async def main() -> list[float]:
+        loop = asyncio.get_running_loop()
+        throttle = Throttle(60.0, burst=1, clock=loop.time, sleep=asyncio.sleep)
+        starts: list[float] = []
+
+        async def request() -> None:
+            await throttle.acquire()
+            starts.append(loop.time())
+
+        waiting = [asyncio.create_task(request()) for _ in range(3)]
+        await asyncio.sleep(0.5)  # the first started; the others wait for the bucket
+        throttle.throttled(30.0, epoch=0)
+        await asyncio.gather(*waiting)
+        return starts
+
+    first, *others = run_in_virtual_time(main)
+    assert first < 0.5
+    assert all(start >= 30.5 for start in others)
 
 
 async def test_deadline_bounds_a_call_with_its_retries(
