@@ -6,6 +6,7 @@ without ``/v1``; join it to the host, add ``/v1`` only where the path lacks it, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
@@ -14,6 +15,7 @@ from yarl import URL
 from ._errors import UnsafeRequestError
 
 API_VERSION = "/v1"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def path_segment(value: object, what: str) -> str:
@@ -25,7 +27,7 @@ def path_segment(value: object, what: str) -> str:
     """
     if not isinstance(value, str) or not value.strip() or value in (".", ".."):
         raise UnsafeRequestError(f"{what} must be a non-empty string, got {value!r}")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if _CONTROL.search(value):
         raise UnsafeRequestError(f"{what} must not contain control characters, got {value!r}")
     return quote(value, safe="")
 
