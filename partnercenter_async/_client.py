@@ -38,6 +38,8 @@ from ._config import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_REQUESTS_PER_MINUTE,
     DEFAULT_TIMEOUT,
+    RETRY_BUDGET,
+    RETRY_BUDGET_REFILL,
     RETRYABLE_STATUSES,
     Cloud,
     RetryPolicy,
@@ -84,8 +86,6 @@ USER_AGENT = (
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _RESERVED_HEADERS = frozenset({"authorization", "host", "content-length"})
 _BODY_START = 500
-_RETRY_BUDGET = 100.0
-_RETRY_BUDGET_REFILL = 0.5
 
 
 @dataclass(slots=True)
@@ -209,7 +209,7 @@ class PartnerCenterClient:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
-        self._budget = RetryBudget(_RETRY_BUDGET, _RETRY_BUDGET_REFILL)
+        self._budget = RetryBudget(RETRY_BUDGET, RETRY_BUDGET_REFILL)
         self._throttle: Throttle | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._closed = False

@@ -94,6 +94,11 @@ class RetryPolicy:
             raise ValueError(f"deadline must be positive seconds or None, got {self.deadline}")
 
 
+RETRY_BUDGET = 100.0
+"""Client-wide retries that may be spent before successes refill the budget."""
+RETRY_BUDGET_REFILL = 0.5
+"""Retries given back to the budget by each success."""
+
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
