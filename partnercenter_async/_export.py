@@ -672,7 +672,8 @@ async def run_export(
     todo = [c for c in customer_ids if c not in output.done]
     summary.skipped = len(customer_ids) - len(todo)
     # Close the stream (cancelling its workers) whatever happens.
-    stream = client.stream_orders(todo, **output.filters)
+    raw_orders = output.format is Format.JSONL  # JSON Lines writes each order as it was sent
+    stream = client.stream_orders(todo, raw_orders=raw_orders, **output.filters)
     try:
         async for result in stream:
             if result.error is not None:

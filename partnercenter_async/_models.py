@@ -278,7 +278,8 @@ class ErrorBody(_Model):
 BOM = b"\xef\xbb\xbf"
 
 order_decoder = msgspec.json.Decoder(Order)
-orders_page_decoder = msgspec.json.Decoder(ResourceCollection[msgspec.Raw])
+orders_page_decoder = msgspec.json.Decoder(ResourceCollection[Order])
+raw_orders_page_decoder = msgspec.json.Decoder(ResourceCollection[msgspec.Raw])
 customers_page_decoder = msgspec.json.Decoder(ResourceCollection[Customer])
 error_body_decoder = msgspec.json.Decoder(ErrorBody)
 

@@ -137,9 +137,11 @@ class Throttle:
 
     async def acquire(self) -> int:
         """Wait until a request may start; returns the rate's epoch, for ``throttled``."""
-        await self._hold()
+        if self._resume_at > self._clock():
+            await self._hold()
         await self._limiter.acquire(min(1.0 / self.scale, self._burst))
-        await self._hold()  # a 429 may have come while this request waited for its turn
+        if self._resume_at > self._clock():  # a 429 came while this request waited its turn
+            await self._hold()
         return self.epoch
 
     async def _hold(self) -> None:

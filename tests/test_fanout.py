@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import msgspec
 import pytest
 
 from partnercenter_async import (
@@ -14,7 +15,7 @@ from partnercenter_async import (
     ServerError,
 )
 from partnercenter_async._retry import Throttle
-from partnercenter_async.testing import FakePartnerCenter, Fault
+from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
 
 from .conftest import run_in_virtual_time
 
@@ -73,18 +74,21 @@ async def test_a_customer_failing_on_a_later_page_yields_no_partial_orders(
     assert result.orders == [] and result.raw_orders == []
 
 
-async def test_stream_yields_each_customer_once_with_raw_orders(
+async def test_stream_yields_each_customer_once_with_raw_orders_when_asked(
     client: PartnerCenterClient, fake: FakePartnerCenter
 ) -> None:
     seen = []
-    async for result in client.stream_orders(iter(fake.customer_ids * 2)):
+    async for result in client.stream_orders(iter(fake.customer_ids * 2), raw_orders=True):
         assert result.error is None
-        assert len(result.raw_orders) == len(result.orders)
         assert [o.id for o in result.orders] == [
             o["id"] for o in fake.orders_of(result.customer_id)
         ]
+        raw = [msgspec.json.decode(order) for order in result.raw_orders]
+        assert raw == fake.orders_of(result.customer_id)
         seen.append(result.customer_id)
     assert sorted(seen) == sorted(fake.customer_ids)
+    [plain] = [r async for r in client.stream_orders([SAMPLE_CUSTOMER_ID])]
+    assert plain.orders and plain.raw_orders == []
 
 
 async def test_stream_accepts_an_async_iterable(

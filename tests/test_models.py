@@ -14,6 +14,7 @@ from partnercenter_async._models import (
     error_body_decoder,
     order_decoder,
     orders_page_decoder,
+    raw_orders_page_decoder,
     strip_bom,
 )
 
@@ -80,7 +81,7 @@ def test_bom_is_stripped_before_decoding() -> None:
 def test_page_keeps_each_order_raw_for_lossless_export() -> None:
     body = b'{"items": [{"id": "a", "x": {"y": 1}}, {"id": "b"}], "links": {"next": {"uri": "/n",'
     body += b' "headers": [{"key": "MS-ContinuationToken", "value": "a,b=/+_"}]}}}'
-    page = orders_page_decoder.decode(body)
+    page = raw_orders_page_decoder.decode(body)
     assert [bytes(raw) for raw in page.items] == [b'{"id": "a", "x": {"y": 1}}', b'{"id": "b"}']
     assert page.links is not None and page.links.next is not None
     assert page.links.next.method == "GET"

@@ -6,12 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from yarl import URL
 
 from partnercenter_async import Order, ResponseDecodeError
 from partnercenter_async._client import _decode, _Response
-from partnercenter_async._models import order_decoder, orders_page_decoder
+from partnercenter_async._models import (
+    order_decoder,
+    orders_page_decoder,
+    raw_orders_page_decoder,
+)
 
 text = st.text(max_size=20)
 money = st.floats(allow_nan=False, allow_infinity=False, width=32)
@@ -86,15 +92,18 @@ def test_corrupted_bodies_raise_only_the_decode_error(
     source: dict[str, Any], data: st.DataObject
 ) -> None:
     body = corrupt(msgspec.json.encode({"items": [source]}), data)
-    response = _Response(body, request_id="r", attempts=1)
+    response = _Response("GET", URL("https://x/p"), body, request_id="r", attempts=1)
     error: ResponseDecodeError | None = None
     try:
-        page = _decode(orders_page_decoder, response, "a page", "c")
-        orders = [_decode(order_decoder, response, "an order", "c", raw) for raw in page.items]
+        page = _decode(raw_orders_page_decoder, response, "c")
+        orders = [_decode(order_decoder, response, "c", raw) for raw in page.items]
     except ResponseDecodeError as err:
         error = err
     if error is None:
         assert all(isinstance(o, Order) for o in orders)
+        assert _decode(orders_page_decoder, response, "c").items == orders
     else:
         assert error.body_start in body  # the start of the body, or of the order that failed
         assert error.request_id == "r"
+        with pytest.raises(ResponseDecodeError):  # the one-pass decode refuses it too
+            _decode(orders_page_decoder, response, "c")
