@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import platform
 import random
 import re
@@ -22,7 +23,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
-from typing import Literal, Self, TypeVar, overload
+from typing import Literal, NamedTuple, Self, TypeVar, overload
 
 import aiohttp
 import msgspec
@@ -127,8 +128,13 @@ class CustomerOrders:
     error: PartnerCenterError | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Response:
+class _PageRequest(NamedTuple):
+    url: URL
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class _Response(NamedTuple):
     method: str
     url: URL
     body: bytes
@@ -272,7 +278,7 @@ class PartnerCenterClient:
     ) -> _Response:
         """Send one logical request, retrying per the policy; return the 2xx body without BOM."""
         session, throttle, semaphore = self._open()
-        request_id = str(uuid.uuid4())
+        request_id = _guid()
         context = {"request_id": request_id, "correlation_id": self.correlation_id}
         policy = self.retry
         deadline = None if policy.deadline is None else self._clock() + policy.deadline
@@ -295,7 +301,7 @@ class PartnerCenterClient:
                     ) as response:
                         body = await response.read()
                         status = response.status
-                        retry_after_header = response.headers.get("Retry-After")
+                        headers_in = response.headers
                 except TimeoutError as err:
                     failure: PartnerCenterError = APITimeoutError(
                         f"{method} {url.raw_path} timed out after {self._timeout:g} s",
@@ -323,7 +329,7 @@ class PartnerCenterClient:
                         attempts -= 1  # a refresh-and-retry is not a failed attempt
                         continue
                     retry_after = parse_retry_after(
-                        retry_after_header, now=time.time(), limit=policy.max_retry_after
+                        headers_in.get("Retry-After"), now=time.time(), limit=policy.max_retry_after
                     )
                     if status == 429:
                         self.stats.throttled += 1
@@ -364,17 +370,26 @@ class PartnerCenterClient:
         self, url: URL, decoder: msgspec.json.Decoder[ResourceCollection[T]]
     ) -> AsyncIterator[tuple[ResourceCollection[T], _Response]]:
         """Every page from ``url`` on, following ``links.next`` with its method and headers."""
-        method, headers = "GET", tuple[tuple[str, str], ...]()
-        while True:
-            response = await self._request(url, method=method, headers=headers)
-            page = _decode(decoder, response, self.correlation_id)
+        request: _PageRequest | None = _PageRequest(url)
+        while request is not None:
+            page, response, request = await self._page(request, decoder)
             yield page, response
-            link = page.links.next if page.links else None
-            if link is None:
-                return
-            url = resolve_link(self.base_url, link.uri)
-            method = link.method.upper()
-            headers = tuple((h.key, h.value) for h in link.headers)
+
+    async def _page(
+        self, request: _PageRequest, decoder: msgspec.json.Decoder[ResourceCollection[T]]
+    ) -> tuple[ResourceCollection[T], _Response, _PageRequest | None]:
+        """One page, and the request of the next (from ``links.next``), or None at the end."""
+        response = await self._request(request.url, method=request.method, headers=request.headers)
+        page = _decode(decoder, response, self.correlation_id)
+        link = page.links.next if page.links else None
+        if link is None:
+            return page, response, None
+        next_request = _PageRequest(
+            resolve_link(self.base_url, link.uri),
+            link.method.upper(),
+            tuple((h.key, h.value) for h in link.headers),
+        )
+        return page, response, next_request
 
     # -- operations ----------------------------------------------------------------------------
 
@@ -467,15 +482,16 @@ class PartnerCenterClient:
         orders: list[Order] = []
         raw_orders: list[bytes] = []
         try:
-            url = self._orders_url(customer_id, query)
-            if not raw:
-                async for page, _ in self._pages(url, orders_page_decoder):
+            request: _PageRequest | None = _PageRequest(self._orders_url(customer_id, query))
+            while request is not None:
+                if not raw:
+                    page, _, request = await self._page(request, orders_page_decoder)
                     orders += page.items
-            else:
-                async for raw_page, response in self._pages(url, raw_orders_page_decoder):
-                    for item in raw_page.items:
-                        orders.append(_decode(order_decoder, response, self.correlation_id, item))
-                        raw_orders.append(bytes(item))
+                    continue
+                raw_page, response, request = await self._page(request, raw_orders_page_decoder)
+                for item in raw_page.items:
+                    orders.append(_decode(order_decoder, response, self.correlation_id, item))
+                    raw_orders.append(bytes(item))
         except (AuthenticationError, ClientClosedError):
             raise
         except PartnerCenterError as err:
@@ -649,6 +665,12 @@ class _DistinctIds:
         new = customer_id not in self._seen
         self._seen.add(customer_id)
         return new
+
+
+def _guid() -> str:
+    """A random GUID (UUID version 4) as text: ``str(uuid.uuid4())``, twice as fast."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def _decode(

@@ -16,6 +16,7 @@ from ._errors import UnsafeRequestError
 
 API_VERSION = "/v1"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+").fullmatch  # RFC 3986 unreserved characters
 
 
 def path_segment(value: object, what: str) -> str:
@@ -25,6 +26,8 @@ def path_segment(value: object, what: str) -> str:
         UnsafeRequestError: ``value`` is not a string, is empty or blank, is ``.`` or ``..``, or
             holds control characters.
     """
+    if isinstance(value, str) and _UNRESERVED(value) and value not in (".", ".."):
+        return value  # the usual case, a GUID: nothing to check further or encode
     if not isinstance(value, str) or not value.strip() or value in (".", ".."):
         raise UnsafeRequestError(f"{what} must be a non-empty string, got {value!r}")
     if _CONTROL.search(value):
