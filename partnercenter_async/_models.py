@@ -104,7 +104,7 @@ class Link(_Model):
 
     uri: str
     method: str = "GET"
-    headers: list[KeyValuePair] = []
+    headers: tuple[KeyValuePair, ...] = ()
     body: str | None = None
 
 
