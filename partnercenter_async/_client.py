@@ -531,38 +531,58 @@ class PartnerCenterClient:
                 customer can succeed, so the stream ends.
             ClientClosedError: The client is closed.
         """
-        if isinstance(customer_ids, str):
-            raise TypeError("customer_ids must be an iterable of ids, not one string")
-        self._open()
         query = _orders_query(
             billing_type, indirect_reseller_id, include_price, include_system_purchases
         )
-        ids = _DistinctIds(customer_ids)
-        # Each worker ends by putting None, or the exception that stopped it.
-        results: asyncio.Queue[CustomerOrders | BaseException | None] = asyncio.Queue(
+        # The results, then None at the end, or the exception that ended the fan-out.
+        results: asyncio.Queue[CustomerOrders | Exception | None] = asyncio.Queue(
             self.max_concurrency
         )
 
-        async def worker() -> None:
+        async def produce() -> None:
             try:
-                while (customer_id := await ids.next()) is not None:
-                    await results.put(await self._customer_orders(customer_id, query, raw_orders))
+                await self._fan_out(customer_ids, query, raw_orders, results.put)
             except Exception as err:  # customer_ids failed, or no token: the stream ends
                 await results.put(err)
             else:
                 await results.put(None)
 
-        workers = [asyncio.create_task(worker()) for _ in range(self.max_concurrency)]
-        running = len(workers)
+        producer = asyncio.create_task(produce())
         try:
-            while running:
-                item = await results.get()
-                if isinstance(item, CustomerOrders):
-                    yield item
-                elif item is None:
-                    running -= 1
-                else:
+            while (item := await results.get()) is not None:
+                if isinstance(item, Exception):
                     raise item
+                yield item
+        finally:
+            producer.cancel()
+            await asyncio.gather(producer, return_exceptions=True)
+
+    async def _fan_out(
+        self,
+        customer_ids: Iterable[str] | AsyncIterable[str],
+        query: dict[str, str],
+        raw: bool,
+        deliver: Callable[[CustomerOrders], Awaitable[object]],
+    ) -> None:
+        """``max_concurrency`` workers fetch each distinct customer's orders; each result goes
+        to ``deliver`` as it completes. Cancelling this cancels the workers.
+
+        Raises:
+            AuthenticationError: No token, or refused (401): the other workers are cancelled.
+            Exception: Whatever reading ``customer_ids`` raised.
+        """
+        if isinstance(customer_ids, str):
+            raise TypeError("customer_ids must be an iterable of ids, not one string")
+        self._open()
+        ids = _DistinctIds(customer_ids)
+
+        async def worker() -> None:
+            while (customer_id := await ids.next()) is not None:
+                await deliver(await self._customer_orders(customer_id, query, raw))
+
+        workers = [asyncio.create_task(worker()) for _ in range(self.max_concurrency)]
+        try:
+            await asyncio.gather(*workers)
         finally:
             for task in workers:
                 task.cancel()
@@ -622,16 +642,16 @@ class PartnerCenterClient:
         """
         results: dict[str, list[Order] | PartnerCenterError] = {}
         errors: dict[str, PartnerCenterError] = {}
-        async for result in self.stream_orders(
-            customer_ids,
-            billing_type=billing_type,
-            indirect_reseller_id=indirect_reseller_id,
-            include_price=include_price,
-            include_system_purchases=include_system_purchases,
-        ):
+
+        async def keep(result: CustomerOrders) -> None:
             if result.error is not None:
                 errors[result.customer_id] = result.error
             results[result.customer_id] = result.error or result.orders
+
+        query = _orders_query(
+            billing_type, indirect_reseller_id, include_price, include_system_purchases
+        )
+        await self._fan_out(customer_ids, query, False, keep)
         if errors and not return_exceptions:
             raise GatherError({k: v for k, v in results.items() if isinstance(v, list)}, errors)
         return results
