@@ -130,7 +130,7 @@ def decode(result: Record) -> list[str]:
         f"{result['orders_per_page']} orders)",
         "",
     ]
-    client = result["decoders"]["client (as stream_orders)"]["orders_per_s"]
+    client = result["decoders"]["client (gather_orders, stream_orders)"]["orders_per_s"]
     rows = [
         [
             name,

@@ -19,9 +19,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
-import msgspec
-
-from partnercenter_async import Order, ResourceCollection
+from partnercenter_async._models import (
+    order_decoder,
+    orders_page_decoder,
+    raw_orders_page_decoder,
+)
 
 from . import contenders
 
@@ -157,19 +159,15 @@ def decoders() -> dict[str, Callable[[bytes], object]]:
     """The ways of decoding one orders page, by name."""
     from ._pydantic_models import OrdersPage  # here, so that other kinds never import pydantic
 
-    raw_page = msgspec.json.Decoder(ResourceCollection[msgspec.Raw])
-    order = msgspec.json.Decoder(Order)
-    whole_page = msgspec.json.Decoder(ResourceCollection[Order])
-
-    def client_path(body: bytes) -> object:
-        # As PartnerCenterClient._customer_orders: the page with raw items, then each order
-        # decoded and its raw bytes kept.
-        page = raw_page.decode(body)
-        return [order.decode(raw) for raw in page.items], [bytes(raw) for raw in page.items]
+    def with_raw_orders(body: bytes) -> object:
+        # As stream_orders(raw_orders=True): the page with raw items, then each order decoded
+        # and its raw bytes kept.
+        page = raw_orders_page_decoder.decode(body)
+        return [order_decoder.decode(raw) for raw in page.items], [bytes(raw) for raw in page.items]
 
     return {
-        "client (as stream_orders)": client_path,
-        "client models, one pass": whole_page.decode,
+        "client (gather_orders, stream_orders)": orders_page_decoder.decode,
+        "client, raw_orders=True": with_raw_orders,
         "json.loads (dicts)": json.loads,
         "pydantic v2": OrdersPage.model_validate_json,
     }

@@ -422,7 +422,7 @@ def targets(results: Record) -> list[Record]:
         check("service limit N/2: 429s < 2% of requests", share, share < 0.02, f"{share:.2%}")
     if decode := results.get("decode"):
         speed = {name: d["orders_per_s"] for name, d in decode["decoders"].items()}
-        client = speed["client (as stream_orders)"]
+        client = speed["client (gather_orders, stream_orders)"]
         for other, needed in (("pydantic v2", 3.0), ("json.loads (dicts)", 2.0)):
             ratio = client / speed[other]
             check(
