@@ -301,7 +301,7 @@ class PartnerCenterClient:
                     ) as response:
                         body = await response.read()
                         status = response.status
-                        headers_in = response.headers
+                        response_headers = response.headers
                 except TimeoutError as err:
                     failure: PartnerCenterError = APITimeoutError(
                         f"{method} {url.raw_path} timed out after {self._timeout:g} s",
@@ -329,7 +329,9 @@ class PartnerCenterClient:
                         attempts -= 1  # a refresh-and-retry is not a failed attempt
                         continue
                     retry_after = parse_retry_after(
-                        headers_in.get("Retry-After"), now=time.time(), limit=policy.max_retry_after
+                        response_headers.get("Retry-After"),
+                        now=time.time(),
+                        limit=policy.max_retry_after,
                     )
                     if status == 429:
                         self.stats.throttled += 1

@@ -38,7 +38,9 @@ async def test_every_request_carries_the_standard_headers(
         assert headers["MS-CorrelationId"] == client.correlation_id
         assert headers["X-Locale"] == "en-US"
         assert headers["User-Agent"].startswith(f"partnercenter-async/{__version__} ")
-        request_ids.add(str(uuid.UUID(headers["MS-RequestId"])))
+        request_id = uuid.UUID(headers["MS-RequestId"])
+        assert request_id.version == 4 and str(request_id) == headers["MS-RequestId"]
+        request_ids.add(request_id)
     assert len(request_ids) == len(fake.requests), "a new MS-RequestId per request"
 
 
@@ -180,4 +182,7 @@ async def test_caller_session_is_used_and_left_open(
         async with make_client(session=session) as client:
             [customer async for customer in client.iter_customers()]
         assert not session.closed
-    assert fake.requests
+    [request] = fake.requests  # the client's headers go with each request on a caller's session
+    assert request.headers["MS-CorrelationId"] == client.correlation_id
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["X-Locale"] == "en-US"
