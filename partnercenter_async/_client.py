@@ -486,14 +486,14 @@ class PartnerCenterClient:
         try:
             request: _PageRequest | None = _PageRequest(self._orders_url(customer_id, query))
             while request is not None:
-                if not raw:
-                    page, _, request = await self._page(request, orders_page_decoder)
-                    orders += page.items
-                    continue
-                raw_page, response, request = await self._page(request, raw_orders_page_decoder)
-                for item in raw_page.items:
-                    orders.append(_decode(order_decoder, response, self.correlation_id, item))
-                    raw_orders.append(bytes(item))
+                if raw:
+                    page, response, request = await self._page(request, raw_orders_page_decoder)
+                    for item in page.items:
+                        orders.append(_decode(order_decoder, response, self.correlation_id, item))
+                        raw_orders.append(bytes(item))
+                else:
+                    one_pass, _, request = await self._page(request, orders_page_decoder)
+                    orders += one_pass.items
         except (AuthenticationError, ClientClosedError):
             raise
         except PartnerCenterError as err:
