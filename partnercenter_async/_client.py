@@ -708,7 +708,9 @@ def _decode(
     except (msgspec.DecodeError, UnicodeDecodeError) as err:  # ValidationError included
         start = bytes(data)[:_BODY_START]
         problem = "is empty" if not start else f"does not decode ({err})"
-        what = f"{response.method} {response.url.raw_path}" + (": an order" if item else "")
+        what = f"{response.method} {response.url.raw_path}" + (
+            ": an order" if item is not None else ""
+        )
         raise ResponseDecodeError(
             f"{what}: the response body {problem}",
             body_start=start,

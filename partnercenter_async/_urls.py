@@ -26,10 +26,10 @@ def path_segment(value: object, what: str) -> str:
         UnsafeRequestError: ``value`` is not a string, is empty or blank, is ``.`` or ``..``, or
             holds control characters.
     """
-    if isinstance(value, str) and _UNRESERVED(value) and value not in (".", ".."):
-        return value  # the usual case, a GUID: nothing to check further or encode
     if not isinstance(value, str) or not value.strip() or value in (".", ".."):
         raise UnsafeRequestError(f"{what} must be a non-empty string, got {value!r}")
+    if _UNRESERVED(value):
+        return value  # the usual case, a GUID: nothing to encode
     if _CONTROL.search(value):
         raise UnsafeRequestError(f"{what} must not contain control characters, got {value!r}")
     return quote(value, safe="")
