@@ -49,6 +49,11 @@ class TokenCache:
     def _fresh(self, token: AccessToken | None) -> bool:
         return token is not None and token.expires_on - self._clock() > TOKEN_REFRESH_MARGIN
 
+    def cached(self) -> str | None:
+        """The cached token while it is valid for at least the refresh margin, else None."""
+        token = self._token
+        return token.token if token is not None and self._fresh(token) else None
+
     async def get(self) -> str:
         """Return a token valid for at least the refresh margin, fetching one if needed.
 

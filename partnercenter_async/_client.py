@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import platform
 import random
 import re
@@ -20,7 +19,7 @@ from collections.abc import (
     Iterator,
     Sequence,
 )
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Literal, NamedTuple, Self, TypeVar, overload
@@ -88,6 +87,8 @@ USER_AGENT = (
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _RESERVED_HEADERS = frozenset({"authorization", "host", "content-length"})
 _BODY_START = 500
+_UUID4_BITS = 0x4 << 76 | 0x2 << 62  # version 4, variant RFC 4122 (0b10)
+_UUID4_MASK = ~(0xF << 76 | 0x3 << 62)
 
 
 @dataclass(slots=True)
@@ -108,8 +109,7 @@ class ClientStats:
     throttle_wait: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerOrders:
+class CustomerOrders(msgspec.Struct, frozen=True):
     """One customer's result from ``stream_orders``: every order, or the error that stopped it.
 
     Never partial: when ``error`` is set, ``orders`` and ``raw_orders`` are empty.
@@ -123,8 +123,8 @@ class CustomerOrders:
     """
 
     customer_id: str
-    orders: list[Order] = field(default_factory=list)
-    raw_orders: list[bytes] = field(default_factory=list)
+    orders: list[Order] = msgspec.field(default_factory=list)
+    raw_orders: list[bytes] = msgspec.field(default_factory=list)
     error: PartnerCenterError | None = None
 
 
@@ -205,6 +205,7 @@ class PartnerCenterClient:
                 names = ", ".join(c.name.lower() for c in Cloud)
                 raise ValueError(f"unknown cloud {cloud!r}; choose one of {names}") from None
         self.base_url = check_base_url(base_url or cloud.base_url)
+        self._origin = str(self.base_url)  # yarl renders a URL anew on each str()
         self.correlation_id = correlation_id or str(uuid.uuid4())
         self.requests_per_minute = requests_per_minute
         self.max_concurrency = max_concurrency
@@ -224,8 +225,7 @@ class PartnerCenterClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self._budget = RetryBudget(RETRY_BUDGET, RETRY_BUDGET_REFILL)
-        self._throttle: Throttle | None = None
-        self._semaphore: asyncio.Semaphore | None = None
+        self._opened: tuple[aiohttp.ClientSession, Throttle, asyncio.Semaphore] | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -250,26 +250,30 @@ class PartnerCenterClient:
     async def aclose(self) -> None:
         """Close the client's own session; safe to call twice. A closed client cannot reopen."""
         self._closed = True
+        self._opened = None
         session, self._session = self._session, None
         if session is not None and self._owns_session:
             await session.close()
 
     def _open(self) -> tuple[aiohttp.ClientSession, Throttle, asyncio.Semaphore]:
-        """Create the session, limiter and semaphore, inside the running loop, on first use."""
+        """The session, limiter and semaphore, created inside the running loop on first use.
+
+        Callers take ``self._opened or self._open()``: ``_opened`` is None until then, and
+        again once the client is closed.
+        """
         if self._closed:
             raise ClientClosedError("this PartnerCenterClient is closed; create a new one")
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
+        if self._opened is None:
+            self._session = self._session or aiohttp.ClientSession(
                 headers=self._headers,  # aiohttp adds a session's headers faster than a request's
                 timeout=aiohttp.ClientTimeout(total=self._timeout, connect=DEFAULT_CONNECT_TIMEOUT),
                 connector=aiohttp.TCPConnector(limit=self.max_concurrency),
             )
-        if self._throttle is None or self._semaphore is None:
-            self._throttle = Throttle(
+            throttle = Throttle(
                 self.requests_per_minute, burst=DEFAULT_BURST, clock=self._clock, sleep=self._sleep
             )
-            self._semaphore = asyncio.Semaphore(self.max_concurrency)
-        return self._session, self._throttle, self._semaphore
+            self._opened = self._session, throttle, asyncio.Semaphore(self.max_concurrency)
+        return self._opened
 
     # -- one request, with retries -------------------------------------------------------------
 
@@ -277,7 +281,7 @@ class PartnerCenterClient:
         self, url: URL, *, method: str = "GET", headers: Sequence[tuple[str, str]] = ()
     ) -> _Response:
         """Send one logical request, retrying per the policy; return the 2xx body without BOM."""
-        session, throttle, semaphore = self._open()
+        session, throttle, semaphore = self._opened or self._open()
         request_id = _guid()
         context = {"request_id": request_id, "correlation_id": self.correlation_id}
         policy = self.retry
@@ -287,7 +291,7 @@ class PartnerCenterClient:
         while True:
             attempts += 1
             async with semaphore:
-                token = await self._tokens.get()
+                token = self._tokens.cached() or await self._tokens.get()
                 waiting_since = self._clock()
                 epoch = await throttle.acquire()
                 self.stats.throttle_wait += self._clock() - waiting_since
@@ -409,7 +413,7 @@ class PartnerCenterClient:
         """
         if not 1 <= size <= CUSTOMERS_PAGE_SIZE:
             raise ValueError(f"size must be 1 to {CUSTOMERS_PAGE_SIZE}, got {size}")
-        url = api_url(self.base_url, "/customers", {"size": str(size)})
+        url = api_url(self._origin, "/customers", {"size": str(size)})
         async for page, _ in self._pages(url, customers_page_decoder):
             for customer in page.items:
                 yield customer
@@ -463,12 +467,12 @@ class PartnerCenterClient:
             f"/customers/{path_segment(customer_id, 'customer_id')}"
             f"/orders/{path_segment(order_id, 'order_id')}"
         )
-        url = api_url(self.base_url, path, {"include_price": "true"} if include_price else None)
+        url = api_url(self._origin, path, {"include_price": "true"} if include_price else None)
         return _decode(order_decoder, await self._request(url), self.correlation_id)
 
     def _orders_url(self, customer_id: str, query: dict[str, str]) -> URL:
         path = f"/customers/{path_segment(customer_id, 'customer_id')}/orders"
-        return api_url(self.base_url, path, query)
+        return api_url(self._origin, path, query)
 
     async def _customer_orders(
         self, customer_id: str, query: dict[str, str], raw: bool
@@ -674,25 +678,30 @@ class _DistinctIds:
 
     async def next(self) -> str | None:
         """The next id not seen before, or None at the end."""
+        seen = self._seen
         if self._sync is not None:  # nothing awaited: no other worker can step in
-            return next(filter(self._is_new, self._sync), None)
+            for customer_id in self._sync:
+                if customer_id not in seen:
+                    seen.add(customer_id)
+                    return customer_id
+            return None
         assert self._async is not None
         async with self._lock:  # one worker at a time in the async iterator
             async for customer_id in self._async:
-                if self._is_new(customer_id):
+                if customer_id not in seen:
+                    seen.add(customer_id)
                     return customer_id
             return None
 
-    def _is_new(self, customer_id: str) -> bool:
-        new = customer_id not in self._seen
-        self._seen.add(customer_id)
-        return new
-
 
 def _guid() -> str:
-    """A random GUID (UUID version 4) as text: ``str(uuid.uuid4())``, twice as fast."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    """A random GUID (UUID version 4) as text, five times as fast as ``str(uuid.uuid4())``.
+
+    From ``random``'s generator, not the OS's: a request id must be unique, not secret, and the
+    generator is seeded from the OS at start and again in a forked child.
+    """
+    h = (random.getrandbits(128) & _UUID4_MASK | _UUID4_BITS).to_bytes(16).hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _decode(

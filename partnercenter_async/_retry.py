@@ -109,6 +109,7 @@ class Throttle:
         "_burst",
         "_changed_at",
         "_clock",
+        "_cost",
         "_limiter",
         "_resume_at",
         "_sleep",
@@ -130,31 +131,36 @@ class Throttle:
         self._burst = burst
         self._clock = clock
         self._sleep = sleep
-        self._resume_at = -math.inf
+        self._resume_at: float | None = None  # the end of the hold after a 429, if any
         self._changed_at = -math.inf
-        self.scale = 1.0
         self.epoch = 0
+        self._rescale(1.0)
+
+    def _rescale(self, scale: float) -> None:
+        self.scale = scale  # the share of the configured rate in force
+        self._cost = min(1.0 / scale, self._burst)  # of the bucket, per request
 
     async def acquire(self) -> int:
         """Wait until a request may start; returns the rate's epoch, for ``throttled``."""
-        if self._resume_at > self._clock():
+        if self._resume_at is not None:
             await self._hold()
-        await self._limiter.acquire(min(1.0 / self.scale, self._burst))
-        if self._resume_at > self._clock():  # a 429 came while this request waited its turn
+        await self._limiter.acquire(self._cost)
+        if self._resume_at is not None:  # a 429 came while this request waited its turn
             await self._hold()
         return self.epoch
 
     async def _hold(self) -> None:
-        while (wait := self._resume_at - self._clock()) > 0:
+        while self._resume_at is not None and (wait := self._resume_at - self._clock()) > 0:
             await self._sleep(wait)
+        self._resume_at = None  # over: later requests need not look at the clock
 
     def throttled(self, retry_after: float | None, epoch: int) -> None:
         """Record a 429 of a request sent at ``epoch``: hold for ``retry_after`` s, cut the rate."""
         now = self._clock()
-        if retry_after:
-            self._resume_at = max(self._resume_at, now + retry_after)
+        if retry_after and (self._resume_at is None or now + retry_after > self._resume_at):
+            self._resume_at = now + retry_after
         if epoch == self.epoch:
-            self.scale = max(self.scale * self.DECREASE, 1.0 / self._burst)
+            self._rescale(max(self.scale * self.DECREASE, 1.0 / self._burst))
             self.epoch += 1
             self._changed_at = now
 
@@ -163,5 +169,5 @@ class Throttle:
         if self.scale < 1.0:
             now = self._clock()
             if now - self._changed_at >= self.QUIET:
-                self.scale = min(1.0, self.scale + self.INCREASE)
+                self._rescale(min(1.0, self.scale + self.INCREASE))
                 self._changed_at = now

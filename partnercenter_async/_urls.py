@@ -35,8 +35,8 @@ def path_segment(value: object, what: str) -> str:
     return quote(value, safe="")
 
 
-def api_url(base: URL, path: str, query: Mapping[str, str] | None = None) -> URL:
-    """``base`` + ``/v1`` + ``path`` (already encoded) + ``query`` (encoded here)."""
+def api_url(base: str, path: str, query: Mapping[str, str] | None = None) -> URL:
+    """``base`` (an origin) + ``/v1`` + ``path`` (already encoded) + ``query`` (encoded here)."""
     url = f"{base}{API_VERSION}{path}"
     if query:
         url += "?" + urlencode(query, quote_via=quote)
