@@ -58,9 +58,12 @@ def render(results: Record) -> str:
 
 def throughput(case: Record) -> list[str]:
     """Scenario 1, one case: one row per contender."""
+    rounds = f"medians of {case['rounds']} rounds"
+    if extra := case.get("floor_rounds"):
+        rounds += f"; {case['rounds'] + extra} for the client and the floor"
     lines = [
         f"## Unthrottled throughput, {case['latency'] * 1000:g} ms service latency, "
-        f"{case['customers']:,} customers (medians of {case['rounds']} rounds)",
+        f"{case['customers']:,} customers ({rounds})",
         "",
     ]
     rows = []
@@ -72,6 +75,7 @@ def throughput(case: Record) -> list[str]:
                 f"{f['pages_per_s']:,.0f}",
                 f"{f['cpu_per_1000']:.3f}",
                 f"{f['vs_client']:.3f}" if f["vs_client"] is not None else "",
+                f"{f['vs_floor']:.3f}" if "vs_floor" in f else "",
                 f"{f['customers']:,.0f}",
                 f"{f['wall']:.2f}",
                 f"{f['server_busy']:.0%}",
@@ -84,6 +88,7 @@ def throughput(case: Record) -> list[str]:
         "pages/s",
         "client CPU s / 1,000 requests",
         "throughput / client-gather",
+        "client / floor, median of the rounds' ratios",
         "customers done",
         "wall s",
         "server CPU busy",
