@@ -1,6 +1,7 @@
 """The contenders: the same job, every order of every customer, written five ways.
 
-Each contender takes a ``Job`` and returns a ``Tally``; each follows ``links.next`` with its
+Each contender takes a ``Job`` and returns a ``Tally``; each sends the headers Microsoft's SDKs
+send (``HEADERS``, and a new ``MS-RequestId`` per request), follows ``links.next`` with its
 continuation-token headers and strips byte-order marks, as the service requires.
 
 - ``client-gather`` and ``client-stream``: this client's ``gather_orders`` and ``stream_orders``.
@@ -20,6 +21,7 @@ import asyncio
 import functools
 import json
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +31,13 @@ from partnercenter_async.testing import StaticTokenCredential
 
 BOM = b"\xef\xbb\xbf"
 TOKEN = "benchmark-token"
-HEADERS = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
+HEADERS = {
+    "Authorization": f"Bearer {TOKEN}",
+    "Accept": "application/json",
+    "MS-CorrelationId": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "X-Locale": "en-US",
+}
+"""Sent with every request, as the SDKs do (``shared/reference/partner-center.md``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +149,7 @@ def sequential(job: Job) -> Tally:
             headers: dict[str, str] = {}
             orders: list[dict[str, Any]] = []
             while True:
+                headers["MS-RequestId"] = str(uuid.uuid4())
                 response = session.get(url, headers=headers, timeout=60)
                 tally.requests += 1
                 response.raise_for_status()
@@ -181,6 +190,7 @@ async def httpx_pydantic(job: Job) -> Tally:
                 headers: dict[str, str] = {}
                 orders: list[Order] = []
                 while True:
+                    headers["MS-RequestId"] = str(uuid.uuid4())
                     response = await http.get(url, headers=headers)
                     tally.requests += 1
                     response.raise_for_status()
@@ -213,6 +223,7 @@ async def floor(job: Job, *, keep: bool) -> Tally:
     from yarl import URL
 
     from partnercenter_async import Order, ResourceCollection
+    from partnercenter_async._client import _guid as request_id  # the cheapest GUID we know
 
     decoder = msgspec.json.Decoder(ResourceCollection[Order])
     ids = until(job.customer_ids, job.deadline)
@@ -228,6 +239,7 @@ async def floor(job: Job, *, keep: bool) -> Tally:
                 headers: dict[str, str] = {}
                 orders: list[Order] = []
                 while True:
+                    headers["MS-RequestId"] = request_id()
                     async with session.get(url, headers=headers) as response:
                         response.raise_for_status()
                         body = await response.read()
