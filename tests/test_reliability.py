@@ -115,6 +115,22 @@ def test_a_429_also_holds_requests_already_waiting_for_their_turn() -> None:
     assert all(start >= 30.5 for start in others)
 
 
+def test_a_shorter_retry_after_does_not_shorten_the_hold_and_a_hold_ends() -> None:
+    async def main() -> tuple[float, float]:
+        loop = asyncio.get_running_loop()
+        throttle = Throttle(6000.0, burst=4, clock=loop.time, sleep=asyncio.sleep)
+        throttle.throttled(30.0, epoch=0)
+        throttle.throttled(5.0, epoch=1)
+        await throttle.acquire()
+        held_until = loop.time()
+        await throttle.acquire()  # the hold is over: no wait
+        return held_until, loop.time()
+
+    held_until, next_start = run_in_virtual_time(main)
+    assert held_until == pytest.approx(30.0, abs=0.1)
+    assert next_start == pytest.approx(held_until, abs=0.1)
+
+
 async def test_deadline_bounds_a_call_with_its_retries(
     make_client: MakeClient, fake: FakePartnerCenter, fake_time: FakeTime
 ) -> None:

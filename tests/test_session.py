@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import uuid
 from collections.abc import Callable
 
@@ -17,6 +19,7 @@ from partnercenter_async import (
     UnsafeRequestError,
     __version__,
 )
+from partnercenter_async._client import _guid
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
 
 from .conftest import CountingCredential
@@ -42,6 +45,26 @@ async def test_every_request_carries_the_standard_headers(
         assert request_id.version == 4 and str(request_id) == headers["MS-RequestId"]
         request_ids.add(request_id)
     assert len(request_ids) == len(fake.requests), "a new MS-RequestId per request"
+
+
+async def test_request_ids_do_not_follow_the_program_s_seed_of_random(
+    client: PartnerCenterClient, fake: FakePartnerCenter
+) -> None:
+    for _ in range(2):
+        random.seed(1)  # as a program may, for reasons of its own
+        await client.get_order(SAMPLE_CUSTOMER_ID, "YxH1q4KScfvfkJQjgRI8QY1DznnUWZTH1")
+    first, second = (r.headers["MS-RequestId"] for r in fake.requests)
+    assert first != second
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_makes_request_ids_of_its_own() -> None:
+    read, write = os.pipe()
+    if (pid := os.fork()) == 0:  # the child: its next id, then out at once
+        os.write(write, _guid().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 64).decode() != _guid(), "the child did not repeat the parent's next id"
 
 
 async def test_correlation_id_and_locale_can_be_set(
