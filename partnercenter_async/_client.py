@@ -684,20 +684,19 @@ class _DistinctIds:
 
     async def next(self) -> str | None:
         """The next id not seen before, or None at the end."""
-        seen = self._seen
         if self._sync is not None:  # nothing awaited: no other worker can step in
-            for customer_id in self._sync:
-                if customer_id not in seen:
-                    seen.add(customer_id)
-                    return customer_id
-            return None
+            return next(filter(self._is_new, self._sync), None)
         assert self._async is not None
         async with self._lock:  # one worker at a time in the async iterator
             async for customer_id in self._async:
-                if customer_id not in seen:
-                    seen.add(customer_id)
+                if self._is_new(customer_id):
                     return customer_id
             return None
+
+    def _is_new(self, customer_id: str) -> bool:
+        new = customer_id not in self._seen
+        self._seen.add(customer_id)
+        return new
 
 
 def _guid() -> str:
