@@ -65,6 +65,8 @@ class Case:
         contenders: Who runs.
         floor_rounds: Further rounds of only the client and the floor, for their paired ratios
             (the slow contenders need no more: their ratios are far from their targets).
+        beyond_issue: A case of our own, not one the issue sets targets for; its target rows
+            say so.
     """
 
     latency: float
@@ -72,6 +74,7 @@ class Case:
     rounds: int
     contenders: tuple[str, ...] = CONTENDERS
     floor_rounds: int = 0
+    beyond_issue: bool = False
 
 
 CLIENT_AND_FLOOR = ("client-gather", "client-stream", "floor-gather", "floor-stream")
@@ -100,7 +103,7 @@ class Settings:
 
     throughput: tuple[Case, ...] = (
         Case(0.0, 2_000, 5, floor_rounds=10),
-        Case(0.0, 20_000, 5, CLIENT_AND_FLOOR),
+        Case(0.0, 20_000, 5, CLIENT_AND_FLOOR, beyond_issue=True),
         Case(0.05, 2_000, 3),
     )
     time_limit: float = 15.0
@@ -413,6 +416,8 @@ def targets(results: Record) -> list[Record]:
 
     for case in results.get("throughput", []):
         where = f"{case['latency'] * 1000:g} ms, {case['customers']:,} customers"
+        if case.get("beyond_issue"):
+            where += " (sustained, beyond the issue's cases)"
         figures = {name: f["orders_per_s"] for name, f in case["summary"].items()}
         for client, floor in PAIRS:
             ratio = case["summary"][client]["vs_floor"]
