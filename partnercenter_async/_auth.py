@@ -46,8 +46,8 @@ class TokenCache:
     def __repr__(self) -> str:
         return f"<TokenCache cached={self._token is not None}>"
 
-    def _fresh(self, token: AccessToken | None) -> bool:
-        return token is not None and token.expires_on - self._clock() > TOKEN_REFRESH_MARGIN
+    def _fresh(self, token: AccessToken) -> bool:
+        return token.expires_on - self._clock() > TOKEN_REFRESH_MARGIN
 
     def cached(self) -> str | None:
         """The cached token while it is valid for at least the refresh margin, else None."""
@@ -63,19 +63,19 @@ class TokenCache:
         Raises:
             CredentialError: The credential raised, or took longer than ``timeout``.
         """
-        token = self._token
-        if token is None or not self._fresh(token):
-            if self._lock is None:
-                self._lock = asyncio.Lock()
-            fetches = self._fetches
-            async with self._lock:
-                token = self._token
-                waited_for_one = fetches != self._fetches
-                if token is None or not (
-                    self._fresh(token) or (waited_for_one and token.expires_on > self._clock())
-                ):
-                    token = self._token = await self._request()
-                    self._fetches += 1
+        if (cached := self.cached()) is not None:
+            return cached
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        fetches = self._fetches
+        async with self._lock:
+            token = self._token
+            waited_for_one = fetches != self._fetches
+            if token is None or not (
+                self._fresh(token) or (waited_for_one and token.expires_on > self._clock())
+            ):
+                token = self._token = await self._request()
+                self._fetches += 1
         return token.token
 
     def invalidate(self, token: str) -> None:

@@ -64,7 +64,10 @@ def test_a_forked_child_makes_request_ids_of_its_own() -> None:
         os.write(write, _guid().encode())
         os._exit(0)
     os.waitpid(pid, 0)
-    assert os.read(read, 64).decode() != _guid(), "the child did not repeat the parent's next id"
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        child_id = pipe.read().decode()
+    assert child_id != _guid(), "the child did not repeat the parent's next id"
 
 
 async def test_correlation_id_and_locale_can_be_set(
