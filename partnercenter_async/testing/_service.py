@@ -30,6 +30,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from . import _data
+from ._activity import Activity, Living
 from ._config import FakeConfig, Fault
 from ._data import JSON, SAMPLE_CUSTOMER_ID, link
 
@@ -145,7 +146,7 @@ def _norm_cycle(name: str) -> str:
     return name.lower().replace("_", "")
 
 
-class FakePartnerCenter:
+class FakePartnerCenter(Living):
     """A deterministic Partner Center serving seeded customers and orders over real HTTP.
 
     Serves `GET /v1/customers`, `GET /v1/customers/{id}/orders` and
@@ -184,10 +185,12 @@ class FakePartnerCenter:
         self._stopping: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
+        self.activity = Activity(config.seed)  # its clock, changes and log: see `Living`
         self.app = web.Application(middlewares=[self._gateway])
         self.app.router.add_get("/v1/customers", self._customers)
         self.app.router.add_get("/v1/customers/{customer_id}/orders", self._orders)
         self.app.router.add_get("/v1/customers/{customer_id}/orders/{order_id}", self._order)
+        self.app.router.add_get("/v1/auditrecords", self._audit_records)
         self.app.on_startup.append(self._on_startup)
         self.app.on_shutdown.append(self._on_shutdown)
 
@@ -218,6 +221,7 @@ class FakePartnerCenter:
                 self.indirect_reseller_ids,
                 include_price=include_price,
             )
+        found = self.activity.orders(customer_id.lower(), found, include_price)
         cycle = None if billing_type is None else _norm_cycle(billing_type)
         reseller = None if indirect_reseller_id is None else indirect_reseller_id.lower()
         return [
@@ -437,7 +441,11 @@ class FakePartnerCenter:
             offset,
             lambda: self._page(
                 request,
-                [self._customer(i) for i in range(offset, end)],
+                [
+                    self._customer(i)
+                    for i in range(offset, end)
+                    if self.customer_ids[i] not in self.activity.ended
+                ],
                 end if end < len(self.customer_ids) else None,
             ),
         )
@@ -485,7 +493,10 @@ class FakePartnerCenter:
 
     def _known(self, request: web.Request) -> str:
         customer_id = request.match_info["customer_id"].lower()
-        if customer_id not in self._position:
+        gone = self.activity.ended.get(customer_id)
+        if gone == 403:
+            raise _Refusal(403, 900123, "Forbidden", "The supplied role does not have the rights.")
+        if customer_id not in self._position or gone is not None:
             raise _Refusal(404, 600074, "CustomerNotFound", f"Customer {customer_id} not found.")
         return customer_id
 
@@ -493,6 +504,10 @@ class FakePartnerCenter:
         if position == 0:
             return _data.sample_customer()
         return _data.customer(self.config.seed, position - 1, self.customer_ids[position])
+
+    def _invalidate(self) -> None:
+        """Forget every cached body: the data changed."""
+        self._cache.clear()
 
     def _salt(self, path: str) -> int:
         return zlib.crc32(f"{self.config.seed}:{path.lower()}".encode())
