@@ -1,0 +1,136 @@
+"""Where a sync writes and what it remembers: destinations from URLs, state read back from them.
+
+The state lives in the destination (tables ``sync_customers`` and ``sync_runs``), never on the
+machine, so a run on a fresh machine against the same database continues incrementally.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import dlt
+from dlt.common.destination.reference import Destination
+
+from ._select import CustomerState
+
+__all__ = ["DEFAULT_DUCKDB_FILE", "Destination", "PriorState", "parse_destination", "read_state"]
+
+DEFAULT_DUCKDB_FILE = "partner_center.duckdb"
+"""``--destination duckdb`` writes this file in the working directory."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Target:
+    """A destination and how to name it in logs.
+
+    Attributes:
+        destination: The dlt destination (a factory with credentials, or a name dlt configures).
+        display: The destination for logs: the URL with its password replaced by ``***``.
+        secrets: Strings to redact from every log line (the password, URL-decoded and not).
+    """
+
+    destination: Any
+    display: str
+    secrets: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PriorState:
+    """What the destination remembers of earlier runs.
+
+    Attributes:
+        customers: ``sync_customers`` by customer id (lower case).
+        last_run_start: Start of the last run that reached its end, None before the first.
+        demo_runs: Runs recorded so far (the demo derives its simulated day from it).
+    """
+
+    customers: dict[str, CustomerState]
+    last_run_start: datetime | None
+    demo_runs: int = 0
+
+
+def parse_destination(text: str) -> Target:
+    """A ``--destination``: ``duckdb``, ``duckdb:///rel.duckdb``, ``duckdb:////abs.duckdb``,
+    ``postgresql://user:password@host:port/database``, or another dlt destination's name
+    (``bigquery``, ``snowflake``, ``motherduck``, ``filesystem``, ...) configured through dlt's
+    own configuration (``.dlt/secrets.toml`` or ``DESTINATION__...`` variables).
+
+    Raises:
+        ValueError: A URL of a scheme this does not know, or a duckdb URL without a path.
+    """
+    if text == "duckdb":
+        return Target(dlt.destinations.duckdb(credentials=DEFAULT_DUCKDB_FILE), text)
+    if "://" not in text:
+        return Target(text, text)
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme == "duckdb":
+        path = text.split("://", 1)[1]
+        if not path.startswith("/") or path == "/":
+            raise ValueError(f"expected duckdb:///relative.duckdb or duckdb:////abs.duckdb: {text}")
+        file = str(Path(path[1:]))
+        return Target(dlt.destinations.duckdb(credentials=file), f"duckdb:///{path[1:]}")
+    if scheme in ("postgres", "postgresql") or scheme.startswith("postgresql+"):
+        url = urlunsplit(("postgresql", *parts[1:]))
+        secrets: tuple[str, ...] = ()
+        display = url
+        if parts.password:
+            secrets = tuple({parts.password, unquote(parts.password), quote(parts.password)})
+            host = parts.netloc.rsplit("@", 1)[1]
+            display = urlunsplit(("postgresql", f"{parts.username}:***@{host}", *parts[2:]))
+        return Target(dlt.destinations.postgres(credentials=url), display, secrets)
+    raise ValueError(f"unknown destination URL scheme {scheme!r} (duckdb, postgresql)")
+
+
+def read_state(pipeline: dlt.Pipeline) -> PriorState:
+    """The state earlier runs left in the pipeline's destination (empty before the first run).
+
+    Restores dlt's schema and state from the destination first (a fresh machine has none).
+
+    Raises:
+        dlt's ``DestinationConnectionError`` and friends: the destination cannot be reached.
+    """
+    pipeline.sync_destination()
+    tables: Mapping[str, Any] = (
+        pipeline.default_schema.tables if pipeline.default_schema_name else {}
+    )
+    if "sync_customers" not in tables or "sync_runs" not in tables:
+        return PriorState({}, None)
+    with pipeline.sql_client() as client:
+        customers = client.make_qualified_table_name("sync_customers")
+        runs = client.make_qualified_table_name("sync_runs")
+        rows = client.execute_sql(
+            "SELECT customer_id, checked_at, pending_since, unavailable_status, orders, "
+            f"last_error, read_at, unavailable_since FROM {customers}"
+        )
+        last = client.execute_sql(f"SELECT max(started_at), count(*) FROM {runs}")
+    state = {
+        str(cid).lower(): CustomerState(
+            customer_id=str(cid).lower(),
+            checked_at=_utc(checked),
+            pending_since=_utc(pending),
+            unavailable=None if status is None else int(status),
+            orders=int(orders or 0),
+            failed=error is not None,
+            read_at=_utc(read),
+            unavailable_since=_utc(since),
+        )
+        for cid, checked, pending, status, orders, error, read, since in rows or ()
+    }
+    started, count = (last or [(None, 0)])[0]
+    return PriorState(state, _utc(started), int(count or 0))
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a timestamp, got {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
