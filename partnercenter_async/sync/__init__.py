@@ -1,0 +1,40 @@
+"""Keep a database of every order fresh: a dlt source and incremental syncs from the activity log.
+
+Needs the ``sync`` extra (``pip install 'partnercenter-async[sync]'``: dlt with DuckDB and
+PostgreSQL). A run lists the customers, reads the activity log since the last run, re-reads the
+customers it selects (`Reason`) and loads them with dlt into ``customers``, ``orders``,
+``orders__line_items``, ``sync_customers`` and ``sync_runs`` (see `partner_center_source`); the
+state lives in those tables, so any machine can run the next sync.
+
+Example:
+    >>> import dlt
+    >>> from partnercenter_async.sync import sync
+    >>> pipeline = dlt.pipeline("partner_center", destination="duckdb",
+    ...                         dataset_name="partner_center")
+    >>> async with PartnerCenterClient(credential) as client:
+    ...     summary = await sync(client, pipeline)  # doctest: +SKIP
+"""
+
+from ._run import DEFAULT_BATCH_CUSTOMERS, DEFAULT_MAX_AGE, SyncSummary, sync
+from ._select import CustomerState, Reason, Selection, parse_duration, select
+from ._source import Batch, partner_center_source
+from ._state import DEFAULT_DUCKDB_FILE, PriorState, Target, parse_destination, read_state
+
+__all__ = [
+    "DEFAULT_BATCH_CUSTOMERS",
+    "DEFAULT_DUCKDB_FILE",
+    "DEFAULT_MAX_AGE",
+    "Batch",
+    "CustomerState",
+    "PriorState",
+    "Reason",
+    "Selection",
+    "SyncSummary",
+    "Target",
+    "parse_destination",
+    "parse_duration",
+    "partner_center_source",
+    "read_state",
+    "select",
+    "sync",
+]

@@ -14,11 +14,10 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import dlt
-from dlt.common.destination.reference import Destination
 
 from ._select import CustomerState
 
-__all__ = ["DEFAULT_DUCKDB_FILE", "Destination", "PriorState", "parse_destination", "read_state"]
+__all__ = ["DEFAULT_DUCKDB_FILE", "PriorState", "Target", "parse_destination", "read_state"]
 
 DEFAULT_DUCKDB_FILE = "partner_center.duckdb"
 """``--destination duckdb`` writes this file in the working directory."""
