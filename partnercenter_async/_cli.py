@@ -57,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    if args.command == "sync":
+        from .sync._cli import main as sync_main
+
+        return sync_main(args)
     if args.command == "fake-server":
         from .testing import FakeConfig, run
 
@@ -145,6 +149,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--log-format", choices=["text", "json"], default="text", help="json: one object per line"
     )
+
+    from .sync._cli import add_parser as add_sync_parser
+
+    add_sync_parser(commands)
 
     fake = commands.add_parser("fake-server", help="serve the built-in fake Partner Center")
     fake.add_argument("--port", type=int, default=8080)

@@ -15,10 +15,39 @@ Example:
     ...     summary = await sync(client, pipeline)  # doctest: +SKIP
 """
 
-from ._run import DEFAULT_BATCH_CUSTOMERS, DEFAULT_MAX_AGE, SyncSummary, sync
+from typing import TYPE_CHECKING, Any
+
 from ._select import CustomerState, Reason, Selection, parse_duration, select
-from ._source import Batch, partner_center_source
-from ._state import DEFAULT_DUCKDB_FILE, PriorState, Target, parse_destination, read_state
+
+if TYPE_CHECKING:  # these need dlt: imported on first use, so the CLI's parser works without it
+    from ._run import DEFAULT_BATCH_CUSTOMERS, DEFAULT_MAX_AGE, SyncSummary, sync
+    from ._source import Batch, partner_center_source
+    from ._state import DEFAULT_DUCKDB_FILE, PriorState, Target, parse_destination, read_state
+
+_LAZY = {
+    "DEFAULT_BATCH_CUSTOMERS": "_run",
+    "DEFAULT_MAX_AGE": "_run",
+    "SyncSummary": "_run",
+    "sync": "_run",
+    "Batch": "_source",
+    "partner_center_source": "_source",
+    "DEFAULT_DUCKDB_FILE": "_state",
+    "PriorState": "_state",
+    "Target": "_state",
+    "parse_destination": "_state",
+    "read_state": "_state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the names that need dlt when first asked for (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_BATCH_CUSTOMERS",

@@ -19,8 +19,10 @@ from ._select import CustomerState
 
 __all__ = ["DEFAULT_DUCKDB_FILE", "PriorState", "Target", "parse_destination", "read_state"]
 
-DEFAULT_DUCKDB_FILE = "partner_center.duckdb"
-"""``--destination duckdb`` writes this file in the working directory."""
+DEFAULT_DUCKDB_FILE = "partner_center_orders.duckdb"
+"""``--destination duckdb`` writes this file in the working directory. Not
+``partner_center.duckdb``: DuckDB names a file's catalog after it, and a catalog named like the
+dataset (``partner_center``) makes every ``partner_center.orders`` ambiguous (a binder error)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -31,11 +33,25 @@ class Target:
         destination: The dlt destination (a factory with credentials, or a name dlt configures).
         display: The destination for logs: the URL with its password replaced by ``***``.
         secrets: Strings to redact from every log line (the password, URL-decoded and not).
+        duckdb_file: The DuckDB file, for a DuckDB destination.
     """
 
     destination: Any
     display: str
     secrets: tuple[str, ...] = ()
+    duckdb_file: str | None = None
+
+    def check(self, dataset: str) -> None:
+        """Refuse a DuckDB file named like the dataset (DuckDB cannot tell them apart).
+
+        Raises:
+            ValueError: ``orders/partner_center.duckdb`` with dataset ``partner_center``.
+        """
+        if self.duckdb_file is not None and Path(self.duckdb_file).stem == dataset:
+            raise ValueError(
+                f"DuckDB names the catalog of {self.duckdb_file} {dataset!r}, like the dataset: "
+                "queries would be ambiguous. Name the file otherwise, or pass --dataset."
+            )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,7 +79,8 @@ def parse_destination(text: str) -> Target:
         ValueError: A URL of a scheme this does not know, or a duckdb URL without a path.
     """
     if text == "duckdb":
-        return Target(dlt.destinations.duckdb(credentials=DEFAULT_DUCKDB_FILE), text)
+        file = DEFAULT_DUCKDB_FILE
+        return Target(dlt.destinations.duckdb(credentials=file), text, duckdb_file=file)
     if "://" not in text:
         return Target(text, text)
     parts = urlsplit(text)
@@ -73,7 +90,8 @@ def parse_destination(text: str) -> Target:
         if not path.startswith("/") or path == "/":
             raise ValueError(f"expected duckdb:///relative.duckdb or duckdb:////abs.duckdb: {text}")
         file = str(Path(path[1:]))
-        return Target(dlt.destinations.duckdb(credentials=file), f"duckdb:///{path[1:]}")
+        display = f"duckdb:///{path[1:]}"
+        return Target(dlt.destinations.duckdb(credentials=file), display, duckdb_file=file)
     if scheme in ("postgres", "postgresql") or scheme.startswith("postgresql+"):
         url = urlunsplit(("postgresql", *parts[1:]))
         secrets: tuple[str, ...] = ()

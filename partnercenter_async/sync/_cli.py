@@ -1,0 +1,342 @@
+"""``partnercenter-async sync``: its flags, progress display, closing summary and exit status.
+
+Imported by the top-level command line without dlt (dlt is imported only when a sync runs), so
+the other commands work without the ``sync`` extra.
+
+Exit status: 0 when every selected customer was read (customers answering 404 or 403 are marked,
+not failures); 1 when a customer failed otherwise (the next run retries it) or the run stopped
+(no token, token refused, destination unreachable: the reason on stderr); 2 for bad usage; 130
+after Ctrl-C, 143 after SIGTERM. A stopped run keeps every batch it loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+import time
+from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
+
+from partnercenter_async import _logs
+from partnercenter_async._config import DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_MINUTE, Cloud
+
+from ._select import parse_duration
+
+if TYPE_CHECKING:
+    from partnercenter_async._client import CustomerOrders, PartnerCenterClient
+
+    from ._run import SyncSummary
+    from ._state import Target
+
+__all__ = ["add_parser", "main"]
+
+logger = logging.getLogger("partnercenter_async.sync")
+
+DEMO_CUSTOMERS = 300
+DEMO_REQUESTS_PER_MINUTE = 6000.0
+PROGRESS_LOG_SECONDS = 10.0
+_EXTRA = "sync needs dlt: pip install 'partnercenter-async[sync]'"
+
+
+def add_parser(commands: Any) -> None:
+    """Add the ``sync`` subcommand to ``commands`` (an ``argparse`` subparsers object)."""
+    sync = commands.add_parser(
+        "sync",
+        help="keep a database of every order fresh (DuckDB, PostgreSQL, any dlt destination)",
+        description="Load every customer's orders into a database with dlt, then keep it fresh: "
+        "later runs read the activity log and re-read only customers with activity, pending "
+        "orders, new ones and those older than --max-age. Tables: customers, orders, "
+        "orders__line_items, sync_customers, sync_runs. Credentials as for export.",
+    )
+    sync.add_argument(
+        "--destination",
+        default="duckdb",
+        help="duckdb (partner_center_orders.duckdb here; the default), duckdb:///rel.duckdb, "
+        "duckdb:////abs.duckdb, postgresql://user:password@host:port/database, or a dlt "
+        "destination name (bigquery, snowflake, ...) configured through dlt",
+    )
+    sync.add_argument("--dataset", default="partner_center", help="dataset (schema) name")
+    sync.add_argument("--full", action="store_true", help="read every customer this run")
+    sync.add_argument(
+        "--max-age",
+        type=_duration,
+        default="7d",
+        help="re-read every customer at least this often (90s, 15m, 12h, 7d; default 7d)",
+    )
+    sync.add_argument("--demo", action="store_true", help="sync a built-in fake service")
+    sync.add_argument("--demo-customers", type=_count, default=DEMO_CUSTOMERS)
+    # The same flags as export's (kept in step by hand).
+    sync.add_argument("--cloud", choices=[c.name.lower() for c in Cloud], default="public")
+    sync.add_argument("--base-url", help="API origin (default: the cloud's)")
+    sync.add_argument("--refresh-token-file", type=_path, help="App+User: a refresh token file")
+    sync.add_argument(
+        "--requests-per-minute",
+        type=float,
+        help=f"default {DEFAULT_REQUESTS_PER_MINUTE:g}; {DEMO_REQUESTS_PER_MINUTE:g} with --demo",
+    )
+    sync.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY)
+    sync.add_argument("--billing-type", help="only orders of this billing cycle")
+    sync.add_argument("--indirect-reseller-id", help="only orders of this indirect reseller")
+    sync.add_argument("--include-price", action="store_true", help="include pricing")
+    sync.add_argument("--include-system-purchases", action="store_true")
+    sync.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
+    sync.add_argument("--log-format", choices=["text", "json"], default="text")
+
+
+def _duration(text: str) -> Any:
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _path(text: str) -> Any:
+    from pathlib import Path
+
+    return Path(text)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``sync`` with parsed ``args``; return the exit status."""
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # no calls home unless asked
+    redact = _logs.Redactor()
+    with _logs.configured(args.log_level, args.log_format, redact):
+        try:
+            from ._state import parse_destination
+        except ImportError:
+            logger.error(_EXTRA)
+            return 2
+        try:
+            target = parse_destination(args.destination)
+            target.check(args.dataset)
+        except ValueError as err:
+            logger.error("%s", err)
+            return 2
+        for secret in target.secrets:
+            redact.add(secret)
+        try:
+            return asyncio.run(_main(args, target, redact))
+        except KeyboardInterrupt:
+            logger.warning("interrupted; the batches loaded so far are kept")
+            return 130
+        except asyncio.CancelledError:
+            logger.warning("stopped by SIGTERM; the batches loaded so far are kept")
+            return 143
+
+
+async def _main(args: argparse.Namespace, target: Target, redact: _logs.Redactor) -> int:
+    import dlt
+
+    from partnercenter_async._cli import _cancel_on_sigterm, _credential, _explain, _UsageError
+    from partnercenter_async._errors import PartnerCenterError
+    from partnercenter_async._models import OrderFilters
+
+    from ._demo import demo_fake
+    from ._state import read_state
+
+    filters = OrderFilters(
+        billing_type=args.billing_type,
+        indirect_reseller_id=args.indirect_reseller_id,
+        include_price=args.include_price,
+        include_system_purchases=args.include_system_purchases,
+    )
+    try:
+        credential = None if args.demo else _credential(args, redact)
+    except _UsageError as err:
+        logger.error("%s", err)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="partnercenter-sync-") as work, _cancel_on_sigterm():
+        pipeline = dlt.pipeline(
+            pipeline_name="partner_center",
+            destination=target.destination,
+            dataset_name=args.dataset,
+            pipelines_dir=work,  # nothing kept here: the state lives in the destination
+        )
+        logger.info("destination %s, dataset %s", target.display, args.dataset)
+        try:
+            prior = await asyncio.to_thread(read_state, pipeline)
+        except Exception as err:
+            logger.error("cannot read the destination's state: %s", _explain(err))
+            return 1
+        try:
+            if credential is None:
+                from partnercenter_async.testing import StaticTokenCredential
+
+                rate = args.requests_per_minute or DEMO_REQUESTS_PER_MINUTE
+                fake = demo_fake(
+                    prior.demo_runs, customers=args.demo_customers, requests_per_minute=rate
+                )
+                logger.info("demo: simulated day %d (%s)", prior.demo_runs, f"{fake.now:%Y-%m-%d}")
+                async with fake:
+                    return await _run(
+                        args,
+                        StaticTokenCredential(),
+                        fake.base_url,
+                        rate,
+                        pipeline,
+                        prior,
+                        filters,
+                        now=lambda: fake.now,
+                    )
+            async with credential:
+                rate = args.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE
+                return await _run(args, credential, args.base_url, rate, pipeline, prior, filters)
+        except PartnerCenterError as err:
+            logger.error("sync stopped: %s", _explain(err))
+            return 1
+        except Exception as err:  # dlt's load failures: the destination refused or went away
+            if type(err).__module__.split(".")[0] != "dlt":
+                raise
+            logger.error("sync stopped while loading: %s", _explain(err))
+            return 1
+
+
+async def _run(
+    args: argparse.Namespace,
+    credential: Any,
+    base_url: str | None,
+    rate: float,
+    pipeline: Any,
+    prior: Any,
+    filters: Any,
+    *,
+    now: Any = None,
+) -> int:
+    from partnercenter_async._client import PartnerCenterClient
+
+    from ._run import sync
+
+    try:
+        client = PartnerCenterClient(
+            credential,
+            base_url=base_url,
+            cloud=args.cloud,
+            requests_per_minute=rate,
+            max_concurrency=args.max_concurrency,
+        )
+    except ValueError as err:
+        logger.error("%s", err)
+        return 2
+    started = time.monotonic()
+    progress = _Progress(client)
+    options: dict[str, Any] = {} if now is None else {"now": now}
+    async with client:
+        try:
+            summary = await sync(
+                client,
+                pipeline,
+                filters=filters,
+                max_age=args.max_age,
+                full=args.full,
+                prior=prior,
+                on_customer=progress,
+                **options,
+            )
+        finally:
+            progress.close()
+    _report(summary, time.monotonic() - started)
+    return 1 if summary.failed else 0
+
+
+class _Progress:
+    """Customers done of selected, orders, failures, request rate: a live bar on a terminal, a
+    log line every `PROGRESS_LOG_SECONDS` otherwise; failures logged as they come."""
+
+    def __init__(self, client: PartnerCenterClient) -> None:
+        self._client = client
+        self._started = self._logged = time.monotonic()
+        self._bar: tqdm[Any] | None = None
+
+    def __call__(self, result: CustomerOrders, summary: SyncSummary) -> None:
+        if result.error is not None:
+            level = (
+                logging.INFO
+                if result.customer_id.lower() in summary.unavailable
+                else logging.WARNING
+            )
+            logger.log(level, "customer %s: %s", result.customer_id, result.error)
+        if self._bar is None and sys.stderr.isatty():
+            self._bar = tqdm(total=summary.selected, unit="customer", file=sys.stderr)
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        counters = {
+            "orders": summary.orders,
+            "unavailable": len(summary.unavailable),
+            "failed": len(summary.failed),
+            "req/s": round(summary.requests / elapsed, 1),
+            "retries": self._client.stats.retries,
+            "throttled": self._client.stats.throttled,
+        }
+        if self._bar is not None:
+            self._bar.update()
+            self._bar.set_postfix(counters, refresh=False)
+            return
+        now = time.monotonic()
+        if now - self._logged >= PROGRESS_LOG_SECONDS:
+            self._logged = now
+            logger.info(
+                "progress: %d/%d customers, %d orders, %d unavailable, %d failed, "
+                "%.1f requests/s, %d retries, %d throttled",
+                summary.done,
+                summary.selected,
+                *counters.values(),
+                extra={
+                    "progress": {"customers": summary.done, "total": summary.selected, **counters}
+                },
+            )
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _report(summary: SyncSummary, seconds: float) -> None:
+    """The closing summary: customers read and why, orders inserted and updated, requests."""
+    why = ", ".join(f"{n} {reason.value}" for reason, n in summary.reasons.most_common())
+    kind = "full" if summary.full else "incremental"
+    logger.info(
+        "%s sync: %d customers listed, %d read (%s), %d unavailable (marked), %d failed; "
+        "%d orders read: %d inserted, %d updated; %d activity records; %d requests; %.1f s",
+        kind,
+        summary.listed,
+        summary.read,
+        why or "none selected",
+        len(summary.unavailable),
+        len(summary.failed),
+        summary.orders,
+        summary.orders_inserted,
+        summary.orders_updated,
+        summary.log_records,
+        summary.requests,
+        seconds,
+        extra={
+            "summary": {
+                "full": summary.full,
+                "listed": summary.listed,
+                "read": summary.read,
+                "reasons": {r.value: n for r, n in summary.reasons.items()},
+                "unavailable": len(summary.unavailable),
+                "failed": len(summary.failed),
+                "orders": summary.orders,
+                "orders_inserted": summary.orders_inserted,
+                "orders_updated": summary.orders_updated,
+                "requests": summary.requests,
+                "seconds": round(seconds, 1),
+            }
+        },
+    )
+    if summary.failed:
+        logger.warning(
+            "%d customers failed (named above); the next run retries them", len(summary.failed)
+        )
