@@ -258,7 +258,7 @@ def _run_row(summary: SyncSummary) -> Row:
         "run_id": summary.run_id,
         "started_at": summary.started_at,
         "finished_at": summary.finished_at,
-        "full": summary.full,
+        "full_sweep": summary.full,
         "customers_read": summary.read,
         "customers_failed": len(summary.failed),
         "customers_unavailable": len(summary.unavailable),
