@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 UNLIMITED = 1e9
 """This client's ``requests_per_minute`` when the scenario is not about the rate limit."""
-SCENARIOS = ("throughput", "rate", "decode", "memory")
+SCENARIOS = ("throughput", "rate", "decode", "memory", "sync")
 DESCRIPTION = "Benchmark partnercenter_async against the floor and the code users write today."
 LIBRARIES = (
     "partnercenter-async",
@@ -551,5 +551,9 @@ def main(argv: list[str] | None = None) -> int:
     results["targets"] = targets(results)
     results["seconds"] = round(time.perf_counter() - started, 1)
     write(args.out, results)
+    if "sync" in args.only:  # issue 12's: its own files, sync.md and sync.json
+        from . import sync
+
+        sync.run(quick=args.quick, out=args.out)
     runner.say(f"done in {results['seconds']:.0f} s: {args.out / 'latest.md'}")
     return 0

@@ -3,8 +3,9 @@
 PostgreSQL refuses to run as root, so as root the cluster runs as the ``postgres`` system user
 (``runuser -u postgres --``, the temporary directory owned by it). The binaries are looked for in
 ``$PG_BIN`` or ``/usr/lib/postgresql/15/bin``; tests that need them are skipped, saying so, only
-when they are absent. Durability is off (``fsync``, ``synchronous_commit``): the data is thrown
-away. Import the fixtures into a test module: ``from tests.pg import pg_url, postgres  # noqa``.
+when they are absent (and fail instead when ``PC_REQUIRE_POSTGRES`` is set, as CI sets it).
+Durability is off (``fsync``, ``synchronous_commit``): the data is thrown away. Import the
+fixtures into a test module: ``from tests.pg import pg_url, postgres  # noqa``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def _free_port() -> int:
 def running_cluster() -> Iterator[Cluster]:
     """Start a cluster in a temporary directory; stop it and delete the directory afterwards."""
     if not (PG_BIN / "initdb").exists():
+        if os.environ.get("PC_REQUIRE_POSTGRES"):
+            pytest.fail(
+                f"PostgreSQL binaries not found in {PG_BIN}, and PC_REQUIRE_POSTGRES is set"
+            )
         pytest.skip(f"PostgreSQL binaries not found in {PG_BIN} (set PG_BIN)")
     as_root = os.geteuid() == 0
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []

@@ -23,19 +23,22 @@ DEMO_TOUCHED_SHARE = 0.02
 _DAY = 86_400.0
 
 
-def demo_fake(day: int, *, customers: int, requests_per_minute: float) -> FakePartnerCenter:
+def demo_fake(
+    day: int, *, customers: int, requests_per_minute: float | None, seed: int = 0
+) -> FakePartnerCenter:
     """The demo's fake service as it stands on simulated ``day`` (0 for the first run).
 
     Args:
         day: Days of changes to replay (the runs recorded so far).
         customers: Customers of the fake (the sample customer comes on top).
-        requests_per_minute: The fake's rate limit.
+        requests_per_minute: The fake's rate limit (None: none).
+        seed: The fake's seed (the demo's is 0).
 
     Returns:
         A fake, not started yet, whose clock is at 09:00 UTC of that day.
     """
     fake = FakePartnerCenter(
-        FakeConfig(seed=0, customers=customers, requests_per_minute=requests_per_minute)
+        FakeConfig(seed=seed, customers=customers, requests_per_minute=requests_per_minute)
     )
     rng = random.Random("demo/changes")
     for _ in range(day):

