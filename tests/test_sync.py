@@ -23,7 +23,15 @@ import dlt
 import pytest
 
 from partnercenter_async import PartnerCenterClient
-from partnercenter_async.sync import Reason, SyncSummary, parse_destination, read_state, sync
+from partnercenter_async.sync import (
+    Batch,
+    Reason,
+    SyncSummary,
+    parse_destination,
+    partner_center_source,
+    read_state,
+    sync,
+)
 from partnercenter_async.testing import FakeConfig, FakePartnerCenter
 from tests.pg import pg_url, postgres  # noqa: F401
 
@@ -227,3 +235,29 @@ async def test_a_stopped_run_loses_nothing(
         assert again.reasons[Reason.ACTIVITY] >= 25 - 10
         await run(fake, client, destination("fresh"), tmp_path)
     assert snapshot(url, tmp_path) == snapshot(destination("fresh"), tmp_path)
+
+
+@pytest.mark.parametrize("destination", ["duckdb"], indirect=True)
+async def test_a_batch_left_pending_is_loaded_before_the_next_run(
+    fake: FakePartnerCenter,
+    make_client: Callable[..., PartnerCenterClient],
+    destination: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    """dlt ignores new data while a package is pending: the sync loads that package first."""
+    url = destination("db")
+    kept = pipeline(url, tmp_path)  # one working directory for both runs, as a library user's
+    async with make_client() as client:
+        await sync(client, kept, now=lambda: fake.now)
+        left = Batch(orders=[{"customer_id": "left-behind", "id": "o-1", "status": "pending"}])
+        kept.extract(partner_center_source(left))
+        kept.normalize()  # extracted and normalized, never loaded: as after a failed load
+        assert kept.has_pending_data
+        fake.advance(DAY)
+        fake.place_order(fake.customer_ids[2])
+        summary = await sync(client, kept, now=lambda: fake.now)
+    assert summary.reasons[Reason.ACTIVITY] == 1
+    assert query(url, tmp_path, "SELECT id FROM orders WHERE customer_id = 'left-behind'") == [
+        ("o-1",)
+    ]
+    assert query(url, tmp_path, "SELECT count(*) FROM sync_runs") == [(2,)]

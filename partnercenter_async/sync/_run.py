@@ -129,6 +129,10 @@ async def sync(
     """
     summary = SyncSummary(uuid.uuid4().hex, now())
     started = summary.started_at
+    if pipeline.has_pending_data:  # an earlier run's batch that did not load: load it first
+        logger.info("loading what an earlier run left pending")
+        await asyncio.to_thread(pipeline.run)
+        prior = None
     if prior is None:
         prior = await asyncio.to_thread(read_state, pipeline)
     requests_before = client.stats.requests

@@ -116,16 +116,18 @@ def read_state(pipeline: dlt.Pipeline) -> PriorState:
     tables: Mapping[str, Any] = (
         pipeline.default_schema.tables if pipeline.default_schema_name else {}
     )
-    if "sync_customers" not in tables or "sync_runs" not in tables:
+    if "sync_customers" not in tables:
         return PriorState({}, None)
     with pipeline.sql_client() as client:
         customers = client.make_qualified_table_name("sync_customers")
-        runs = client.make_qualified_table_name("sync_runs")
         rows = client.execute_sql(
             "SELECT customer_id, checked_at, pending_since, unavailable_status, orders, "
             f"last_error, read_at, unavailable_since FROM {customers}"
         )
-        last = client.execute_sql(f"SELECT max(started_at), count(*) FROM {runs}")
+        last = None
+        if "sync_runs" in tables:  # none while the first run has not finished
+            runs = client.make_qualified_table_name("sync_runs")
+            last = client.execute_sql(f"SELECT max(started_at), count(*) FROM {runs}")
     state = {
         str(cid).lower(): CustomerState(
             customer_id=str(cid).lower(),
