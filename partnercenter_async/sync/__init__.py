@@ -21,7 +21,7 @@ from ._select import CustomerState, Reason, Selection, parse_duration, select
 
 if TYPE_CHECKING:  # these need dlt: imported on first use, so the CLI's parser works without it
     from ._run import DEFAULT_BATCH_CUSTOMERS, DEFAULT_MAX_AGE, SyncSummary, sync
-    from ._source import Batch, partner_center_source
+    from ._source import Batch, partner_center_full, partner_center_source
     from ._state import DEFAULT_DUCKDB_FILE, PriorState, Target, parse_destination, read_state
 
 _LAZY = {
@@ -31,6 +31,7 @@ _LAZY = {
     "sync": "_run",
     "Batch": "_source",
     "partner_center_source": "_source",
+    "partner_center_full": "_source",
     "DEFAULT_DUCKDB_FILE": "_state",
     "PriorState": "_state",
     "Target": "_state",
@@ -62,6 +63,7 @@ __all__ = [
     "Target",
     "parse_destination",
     "parse_duration",
+    "partner_center_full",
     "partner_center_source",
     "read_state",
     "select",

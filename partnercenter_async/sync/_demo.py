@@ -13,6 +13,7 @@ the same ``partner_center.duckdb`` continues where the last demo run left off.
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from partnercenter_async.testing import FakeConfig, FakePartnerCenter
 
@@ -20,7 +21,6 @@ __all__ = ["DEMO_TOUCHED_SHARE", "demo_fake"]
 
 DEMO_TOUCHED_SHARE = 0.02
 """Share of the demo's customers with new orders each simulated day."""
-_DAY = 86_400.0
 
 
 def demo_fake(
@@ -50,10 +50,13 @@ def a_day_of_changes(fake: FakePartnerCenter, rng: random.Random) -> None:
     """About `DEMO_TOUCHED_SHARE` of the customers order; yesterday's pending orders complete
     (unlogged); one order is cancelled; every other day a customer is added; then a day passes."""
     ids = [cid for cid in fake.customer_ids if cid not in fake.activity.ended]
+    tomorrow = fake.now + timedelta(days=1)
     fake.advance(2 * 3600)
     fake.complete_pending()
-    for cid in rng.sample(ids, max(1, round(len(ids) * DEMO_TOUCHED_SHARE))):
-        fake.advance(rng.randrange(60, 600))
+    ordering = rng.sample(ids, max(1, round(len(ids) * DEMO_TOUCHED_SHARE)))
+    step = 12 * 3600 / len(ordering)  # the orders come in over 12 hours
+    for cid in ordering:
+        fake.advance(step)
         fake.place_order(cid, status=rng.choice(("pending", "completed")))
     victim = rng.choice(ids)
     cancellable = [o for o in fake.orders_of(victim) if o["status"] != "cancelled"]
@@ -62,4 +65,4 @@ def a_day_of_changes(fake: FakePartnerCenter, rng: random.Random) -> None:
     if rng.random() < 0.5:
         fake.add_customer()
     fake.touch_user(rng.choice(ids))
-    fake.advance(_DAY - (fake.now - fake.now.replace(hour=9, minute=0, second=0)).total_seconds())
+    fake.advance((tomorrow - fake.now).total_seconds())

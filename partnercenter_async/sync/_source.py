@@ -21,22 +21,31 @@ are ``timestamp with time zone`` in UTC. Everything in one batch is loaded by on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
+import msgspec
 from dlt.common.data_types.typing import TDataType
 from dlt.common.schema.typing import TColumnSchema
 from dlt.extract.source import DltSource
+
+from partnercenter_async._client import PartnerCenterClient
+from partnercenter_async._errors import NotFoundError, PermissionDeniedError
+from partnercenter_async._models import OrderFilters
 
 __all__ = [
     "SOURCE_NAME",
     "SYNC_CUSTOMER_COLUMNS",
     "SYNC_RUN_COLUMNS",
     "Batch",
+    "partner_center_full",
     "partner_center_source",
 ]
+
+logger = logging.getLogger("partnercenter_async.sync")
 
 SOURCE_NAME = "partner_center"
 """The dlt source's name (and its schema's)."""
@@ -146,3 +155,64 @@ def source_of(batch: Batch) -> DltSource:
     """`partner_center_source` of ``batch``, typed (dlt's decorator hides the return type)."""
     source: DltSource = partner_center_source(batch)
     return source
+
+
+@dlt.source(name=SOURCE_NAME, max_table_nesting=MAX_TABLE_NESTING)
+def partner_center_full(
+    make_client: Callable[[], PartnerCenterClient],
+    *,
+    customer_ids: Sequence[str] | None = None,
+    filters: OrderFilters | None = None,
+) -> Any:
+    """A dlt source that reads everything itself: resources ``customers`` and ``orders`` as
+    async generators on the client's API, which dlt runs on its own event loop.
+
+    A full load, merged like `partner_center_source`'s tables, with no state: for a one-off load
+    or dlt's own scheduling. `sync` is the incremental way. Each resource builds its client
+    with ``make_client`` inside dlt's loop (a client and its credential belong to one loop), so
+    the credential must be one that works there (a new one per call is safest).
+
+    Example:
+        >>> def make_client() -> PartnerCenterClient:
+        ...     return PartnerCenterClient(ClientSecretCredential(tenant, app, secret))
+        >>> pipeline.run(partner_center_full(make_client))
+
+    Args:
+        make_client: Builds a client (an async context manager, entered and closed here).
+        customer_ids: Only these customers' orders (default: every customer listed).
+        filters: Filters of every orders listing.
+
+    Returns:
+        A ``DltSource``; a customer answering 404 or 403, or failing after its retries, is
+        logged and skipped (its rows, if any, stay).
+    """
+    merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
+
+    @dlt.resource(name="customers", primary_key="id", write_disposition=merge)
+    async def customers() -> AsyncIterator[list[Row]]:
+        async with make_client() as client:
+            rows = [
+                msgspec.to_builtins(c) | {"id": c.id.lower()} async for c in client.list_customers()
+            ]
+        yield rows
+
+    @dlt.resource(name="orders", primary_key=("customer_id", "id"), write_disposition=merge)
+    async def orders() -> AsyncIterator[list[Row]]:
+        async with make_client() as client:
+            ids = customer_ids
+            if ids is None:
+                ids = [customer.id async for customer in client.list_customers()]
+            async for result in client.stream_orders(ids, filters=filters, raw_orders=True):
+                if result.error is not None:
+                    final = isinstance(result.error, NotFoundError | PermissionDeniedError)
+                    logger.log(
+                        logging.INFO if final else logging.WARNING,
+                        "customer %s skipped: %s",
+                        result.customer_id,
+                        result.error,
+                    )
+                    continue
+                cid = result.customer_id.lower()
+                yield [{"customer_id": cid, **msgspec.json.decode(r)} for r in result.raw_orders]
+
+    return customers, orders
