@@ -1,0 +1,467 @@
+"""Telemetry: spans and metrics of logical requests, customers and operations, through the SDK's
+in-memory exporters; the no-op path without a provider or without the API."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
+from opentelemetry import trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+
+from partnercenter_async._telemetry import OperationTrace, RequestTrace, Telemetry
+
+ROUTE = "/customers/{customer_id}/orders"
+CUSTOMER = "0e3b8e8a-3f4c-4b8e-9c1a-1d2e3f4a5b6c"
+URL = f"http://127.0.0.1:8080/v1/customers/{CUSTOMER}/orders"
+
+
+@dataclass
+class Otel:
+    """An SDK tracer and meter provider for one test, with in-memory exporters."""
+
+    spans: InMemorySpanExporter
+    reader: InMemoryMetricReader
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+
+    def finished(self) -> list[ReadableSpan]:
+        return list(self.spans.get_finished_spans())
+
+    def points(self, name: str) -> list[Any]:
+        """The data points of metric ``name`` (every scope), as the reader collects them now."""
+        data = self.reader.get_metrics_data()
+        found: list[Any] = []
+        for resource in data.resource_metrics if data else ():
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    if metric.name == name:
+                        found.extend(metric.data.data_points)
+        return found
+
+
+@pytest.fixture
+def otel() -> Iterator[Otel]:
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    yield Otel(spans, reader, tracer_provider, meter_provider)
+    tracer_provider.shutdown()
+    meter_provider.shutdown()
+
+
+def make_telemetry(
+    otel: Otel, *, rate: float = 500.0, in_flight: int = 0, port: int | None = 8080
+) -> Telemetry:
+    return Telemetry(
+        server_address="127.0.0.1",
+        server_port=port,
+        rate=lambda: rate,
+        in_flight=lambda: in_flight,
+        tracer_provider=otel.tracer_provider,
+        meter_provider=otel.meter_provider,
+    )
+
+
+def request(telemetry: Telemetry, customer_id: str | None = CUSTOMER) -> RequestTrace:
+    return telemetry.request(
+        "GET",
+        ROUTE,
+        URL,
+        request_id="11111111-1111-4111-8111-111111111111",
+        correlation_id="22222222-2222-4222-8222-222222222222",
+        customer_id=customer_id,
+    )
+
+
+def events(span: ReadableSpan) -> list[tuple[str, dict[str, Any]]]:
+    return [(event.name, dict(event.attributes or {})) for event in span.events]
+
+
+def by_attributes(points: Sequence[Any]) -> dict[frozenset[tuple[str, Any]], Any]:
+    return {frozenset(point.attributes.items()): point for point in points}
+
+
+def attrs(status: int | None = None, error_type: str | None = None) -> Mapping[str, Any]:
+    """The attributes of a metric point of the test's request."""
+    found: dict[str, Any] = {
+        "http.request.method": "GET",
+        "url.template": ROUTE,
+        "server.address": "127.0.0.1",
+        "server.port": 8080,
+    }
+    if status is not None:
+        found["http.response.status_code"] = status
+    if error_type is not None:
+        found["error.type"] = error_type
+    return found
+
+
+def test_a_503_then_200_is_one_span_with_resend_count_1_and_the_retry_delay(otel: Otel) -> None:
+    telemetry = make_telemetry(otel)
+    with request(telemetry) as trace_:
+        trace_.attempt(1)
+        trace_.response(503)
+        trace_.retrying("503", 0.5)
+        trace_.attempt(2)
+        trace_.response(200)
+
+    (span,) = otel.finished()
+    assert span.name == "GET /customers/{customer_id}/orders"
+    assert span.kind is SpanKind.CLIENT
+    assert span.status.status_code is StatusCode.UNSET
+    assert dict(span.attributes or {}) == {
+        "http.request.method": "GET",
+        "url.template": ROUTE,
+        "url.full": URL,
+        "server.address": "127.0.0.1",
+        "server.port": 8080,
+        "http.response.status_code": 200,
+        "http.request.resend_count": 1,
+        "partnercenter.request_id": "11111111-1111-4111-8111-111111111111",
+        "partnercenter.correlation_id": "22222222-2222-4222-8222-222222222222",
+        "partnercenter.customer_id": CUSTOMER,
+    }
+    assert events(span) == [
+        (
+            "partnercenter.retry",
+            {
+                "partnercenter.retry.reason": "503",
+                "partnercenter.retry.delay": 0.5,
+                "partnercenter.retry.attempt": 1,
+            },
+        )
+    ]
+
+    # One duration point per attempt (the semantic conventions' physical request) ...
+    attempts = by_attributes(otel.points("http.client.request.duration"))
+    failed = frozenset(attrs(503, error_type="503").items())
+    ok = frozenset(attrs(200).items())
+    assert set(attempts) == {failed, ok}
+    assert attempts[failed].count == attempts[ok].count == 1
+    assert list(attempts[ok].explicit_bounds)[:3] == [0.005, 0.01, 0.025]
+    # ... one per logical request, and the counters.
+    (logical,) = otel.points("partnercenter.request.duration")
+    assert dict(logical.attributes) == attrs(200)
+    (requests,) = otel.points("partnercenter.client.requests")
+    assert requests.value == 2
+    (retries,) = otel.points("partnercenter.client.retries")
+    assert (retries.value, retries.attributes["partnercenter.retry.reason"]) == (1, "503")
+    assert otel.points("partnercenter.client.throttled") == []
+
+
+def test_a_429_shows_the_hold_and_the_limiter_wait_zero_waits_are_left_out(otel: Otel) -> None:
+    telemetry = make_telemetry(otel)
+    with request(telemetry) as trace_:
+        trace_.waited("throttle_hold", 0.0)
+        trace_.waited("rate_limiter", 0.0)
+        trace_.attempt(1)
+        trace_.response(429)
+        trace_.retrying("429", 30.0)
+        trace_.waited("throttle_hold", 30.0)
+        trace_.waited("rate_limiter", 0.12)
+        trace_.attempt(2)
+        trace_.response(200)
+
+    (span,) = otel.finished()
+    assert events(span) == [
+        (
+            "partnercenter.retry",
+            {
+                "partnercenter.retry.reason": "429",
+                "partnercenter.retry.delay": 30.0,
+                "partnercenter.retry.attempt": 1,
+            },
+        ),
+        ("partnercenter.throttle_hold", {"partnercenter.wait.duration": 30.0}),
+        ("partnercenter.rate_limiter", {"partnercenter.wait.duration": 0.12}),
+    ]
+    assert span.attributes is not None and span.attributes["http.request.resend_count"] == 1
+    (throttled,) = otel.points("partnercenter.client.throttled")
+    assert throttled.value == 1
+
+
+def test_a_final_error_status_sets_error_type_to_the_status_and_records_the_exception(
+    otel: Otel,
+) -> None:
+    telemetry = make_telemetry(otel)
+    with request(telemetry) as trace_:
+        trace_.attempt(1)
+        trace_.response(404)
+        trace_.failed(LookupError("no such order"))
+
+    (span,) = otel.finished()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes is not None and span.attributes["error.type"] == "404"
+    assert "http.request.resend_count" not in span.attributes
+    assert [event.name for event in span.events] == ["exception"]
+    (logical,) = otel.points("partnercenter.request.duration")
+    assert dict(logical.attributes) == attrs(404, error_type="404")
+
+
+def test_an_error_without_a_response_sets_error_type_to_the_exception_class(otel: Otel) -> None:
+    class APITimeoutError(Exception):
+        pass
+
+    telemetry = make_telemetry(otel)
+    with request(telemetry) as trace_:
+        trace_.attempt(1)
+        trace_.response(503)
+        trace_.retrying("503", 0.5)
+        trace_.attempt(2)
+        trace_.retrying("timeout", 1.0)
+        trace_.attempt(3)
+        trace_.failed(APITimeoutError("read timed out"))
+
+    (span,) = otel.finished()
+    assert span.attributes is not None
+    assert span.attributes["error.type"] == "APITimeoutError"  # not the earlier 503
+    assert span.attributes["http.request.resend_count"] == 2
+    attempts = by_attributes(otel.points("http.client.request.duration"))
+    assert set(attempts) == {
+        frozenset(attrs(503, error_type="503").items()),
+        frozenset(attrs(error_type="timeout").items()),
+        frozenset(attrs(error_type="APITimeoutError").items()),
+    }
+    retries = by_attributes(otel.points("partnercenter.client.retries"))
+    assert {dict(key)["partnercenter.retry.reason"] for key in retries} == {"503", "timeout"}
+
+
+def test_an_exception_leaving_the_block_fails_the_span(otel: Otel) -> None:
+    telemetry = make_telemetry(otel)
+
+    def send() -> None:
+        with request(telemetry) as trace_:
+            trace_.attempt(1)
+            raise ConnectionResetError
+
+    with pytest.raises(ConnectionResetError):
+        send()
+
+    (span,) = otel.finished()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes is not None
+    assert span.attributes["error.type"] == "ConnectionResetError"
+
+
+def test_spans_nest_under_the_callers_span_operation_and_customer(otel: Otel) -> None:
+    telemetry = make_telemetry(otel)
+    tracer = otel.tracer_provider.get_tracer("caller")
+    with (
+        tracer.start_as_current_span("service handler"),
+        telemetry.operation("partnercenter.gather_orders", {"partnercenter.customers": 2}),
+    ):
+        for customer in ("a", "b"):
+            with telemetry.customer(customer) as customer_trace, request(telemetry, customer):
+                if customer == "b":  # a failure stream_orders keeps instead of raising
+                    customer_trace.failed(PermissionError("403"))
+
+    spans = {span.name: span for span in otel.finished()}
+    names = [span.name for span in otel.finished()]
+    assert names.count("GET /customers/{customer_id}/orders") == 2
+    assert names.count("partnercenter.customer") == 2
+    handler = spans["service handler"]
+    operation = spans["partnercenter.gather_orders"]
+    assert operation.parent is not None and operation.parent.span_id == handler.context.span_id
+    assert operation.kind is SpanKind.INTERNAL
+    assert dict(operation.attributes or {}) == {"partnercenter.customers": 2}
+    customers = [span for span in otel.finished() if span.name == "partnercenter.customer"]
+    requests = [span for span in otel.finished() if span.name.startswith("GET ")]
+    for customer_span, request_span in zip(customers, requests, strict=True):
+        assert customer_span.parent is not None
+        assert customer_span.parent.span_id == operation.context.span_id
+        assert request_span.parent is not None
+        assert request_span.parent.span_id == customer_span.context.span_id
+    assert {span.context.trace_id for span in otel.finished()} == {handler.context.trace_id}
+    assert [span.status.status_code for span in customers] == [StatusCode.UNSET, StatusCode.ERROR]
+    assert customers[1].attributes is not None
+    assert customers[1].attributes["error.type"] == "PermissionError"
+    assert trace.get_current_span() is trace.INVALID_SPAN  # everything detached
+
+
+def test_an_async_generator_closed_early_ends_its_operation_without_error(otel: Otel) -> None:
+    telemetry = make_telemetry(otel)
+
+    def stream() -> Iterator[int]:
+        with telemetry.operation("partnercenter.stream_orders", {}):
+            yield 1
+            yield 2
+
+    items = stream()
+    next(items)
+    items.close()  # GeneratorExit at the yield
+
+    (span,) = otel.finished()
+    assert span.status.status_code is StatusCode.UNSET
+    assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+def test_url_user_info_is_redacted_and_no_token_reaches_any_attribute(otel: Otel) -> None:
+    telemetry = make_telemetry(otel)
+    with telemetry.request(
+        "GET",
+        ROUTE,
+        "https://user:token-1@127.0.0.1:8080/v1/customers/x/orders?size=500",
+        request_id="r",
+        correlation_id="c",
+        customer_id="x",
+    ) as trace_:
+        trace_.attempt(1)
+        trace_.response(200)
+
+    (span,) = otel.finished()
+    assert span.attributes is not None
+    assert span.attributes["url.full"] == (
+        "https://REDACTED:REDACTED@127.0.0.1:8080/v1/customers/x/orders?size=500"
+    )
+    assert not any("token-1" in str(value) for value in span.attributes.values())
+
+
+def test_gauges_sum_the_open_clients_of_a_server_and_forget_closed_ones(otel: Otel) -> None:
+    first = make_telemetry(otel, rate=500.0, in_flight=3)
+    second = make_telemetry(otel, rate=250.0, in_flight=1)
+    other = make_telemetry(otel, rate=100.0, in_flight=2, port=None)
+    for telemetry in (first, second, other):
+        with request(telemetry):
+            pass  # the first request registers the client
+
+    def gauges() -> dict[str, dict[frozenset[tuple[str, Any]], float]]:
+        return {
+            name: {key: point.value for key, point in by_attributes(otel.points(name)).items()}
+            for name in ("partnercenter.client.rate_limit", "http.client.active_requests")
+        }
+
+    server = frozenset({"server.address": "127.0.0.1", "server.port": 8080}.items())
+    no_port = frozenset({"server.address": "127.0.0.1"}.items())
+    assert gauges() == {
+        "partnercenter.client.rate_limit": {server: 750.0, no_port: 100.0},
+        "http.client.active_requests": {server: 4, no_port: 2},
+    }
+    first.close()
+    first.close()  # twice is fine
+    del other, telemetry  # the loop variable held it too
+    gc.collect()  # a client dropped without close() leaves too
+    assert gauges() == {  # a server without open clients reports 0
+        "partnercenter.client.rate_limit": {server: 250.0, no_port: 0.0},
+        "http.client.active_requests": {server: 1, no_port: 0},
+    }
+
+
+def test_a_failing_gauge_callable_does_not_break_collection(otel: Otel) -> None:
+    def broken() -> int:
+        raise RuntimeError("client torn down")
+
+    telemetry = Telemetry(
+        server_address="127.0.0.1",
+        server_port=8080,
+        rate=lambda: 500.0,
+        in_flight=broken,
+        meter_provider=otel.meter_provider,
+        tracer_provider=otel.tracer_provider,
+    )
+    with request(telemetry):
+        pass
+    (rate,) = otel.points("partnercenter.client.rate_limit")
+    assert rate.value == 500.0
+
+
+def test_instruments_are_created_once_per_meter_provider(otel: Otel) -> None:
+    for _ in range(3):
+        with request(make_telemetry(otel)) as trace_:
+            trace_.attempt(1)
+            trace_.response(200)
+    (requests,) = otel.points("partnercenter.client.requests")
+    assert requests.value == 3
+
+
+def test_without_a_provider_everything_is_the_shared_no_op() -> None:
+    if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        pytest.skip("a global tracer provider was set in this process")
+    telemetry = Telemetry(
+        server_address="h", server_port=None, rate=lambda: 1.0, in_flight=lambda: 0
+    )
+    assert not telemetry.enabled
+    assert request(telemetry) is request(telemetry)
+    assert type(request(telemetry)) is RequestTrace
+    assert type(telemetry.customer("c")) is OperationTrace
+    assert type(telemetry.operation("o", {})) is OperationTrace
+    with request(telemetry) as trace_:
+        trace_.attempt(1)
+        trace_.waited("rate_limiter", 1.0)
+        trace_.response(500)
+        trace_.retrying("500", 1.0)
+        trace_.failed(RuntimeError())
+    telemetry.close()
+
+
+def run_python(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def test_a_global_provider_set_after_the_client_is_built_is_honoured() -> None:
+    out = run_python(
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        from partnercenter_async._telemetry import Telemetry
+
+        telemetry = Telemetry(server_address="h", server_port=443, rate=lambda: 1.0,
+                              in_flight=lambda: 0)
+        with telemetry.request("GET", "/customers", "https://h/v1/customers", request_id="r",
+                               correlation_id="c", customer_id=None):
+            pass
+        print(telemetry.enabled)
+        spans = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(spans))
+        trace.set_tracer_provider(provider)
+        with telemetry.request("GET", "/customers", "https://h/v1/customers", request_id="r",
+                               correlation_id="c", customer_id=None):
+            pass
+        print(telemetry.enabled, [span.name for span in spans.get_finished_spans()])
+        """
+    )
+    assert out.splitlines() == ["False", "True ['GET /customers']"]
+
+
+def test_the_module_works_without_opentelemetry_installed() -> None:
+    out = run_python(
+        """
+        import sys
+        sys.modules["opentelemetry"] = None  # as if the [otel] extra were not installed
+        from partnercenter_async import _telemetry
+        telemetry = _telemetry.Telemetry(server_address="h", server_port=None,
+                                         rate=lambda: 1.0, in_flight=lambda: 0)
+        with telemetry.operation("o", {}), telemetry.customer("c"):
+            with telemetry.request("GET", "/r", "https://h/r", request_id="r",
+                                   correlation_id="c", customer_id="c") as trace:
+                trace.attempt(1)
+                trace.response(200)
+        telemetry.close()
+        print(_telemetry.OTEL_AVAILABLE, telemetry.enabled)
+        """
+    )
+    assert out.strip() == "False False"
