@@ -4,6 +4,9 @@ in-memory exporters; the no-op path without a provider or without the API."""
 from __future__ import annotations
 
 import gc
+import importlib.util
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -465,3 +468,104 @@ def test_the_module_works_without_opentelemetry_installed() -> None:
         """
     )
     assert out.strip() == "False False"
+
+
+# The command line's --otel: configure_from_environment, each case in a fresh interpreter (global
+# providers can be set only once per process).
+CLI_RUN = """
+import logging, sys
+logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(message)s")
+from partnercenter_async._otel_cli import configure_from_environment
+from partnercenter_async._telemetry import Telemetry
+shutdown = configure_from_environment()
+telemetry = Telemetry(server_address="h", server_port=443, rate=lambda: 500.0,
+                      in_flight=lambda: 0)
+with telemetry.operation("partnercenter.export", {"partnercenter.customers": 1}):
+    with telemetry.request("GET", "/customers", "https://h/v1/customers", request_id="r",
+                           correlation_id="c", customer_id=None) as trace:
+        trace.attempt(1)
+        trace.response(200)
+print("enabled", telemetry.enabled)
+shutdown()
+shutdown()
+"""
+
+
+def run_cli(env: Mapping[str, str], prelude: str = "") -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    return subprocess.run(
+        [sys.executable, "-c", prelude + CLI_RUN],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean | dict(env),
+        check=True,
+    )
+
+
+def test_otel_flag_without_an_otlp_exporter_writes_spans_and_metrics_to_stderr() -> None:
+    if installed("opentelemetry.exporter.otlp.proto.http"):
+        pytest.skip("an OTLP exporter is installed: it would be the default")
+    result = run_cli({"OTEL_SERVICE_NAME": "nightly-export"})
+    assert result.stdout == "enabled True\n"  # stdout stays the data's
+    documents = [json.loads(chunk) for chunk in split_json(result.stderr)]
+    spans = [document for document in documents if "resource_metrics" not in document]
+    assert [span["name"] for span in spans] == ["GET /customers", "partnercenter.export"]
+    assert spans[0]["resource"]["attributes"]["service.name"] == "nightly-export"
+    (metrics,) = [document for document in documents if "resource_metrics" in document]
+    assert "partnercenter.client.requests" in json.dumps(metrics)  # flushed at shutdown
+
+
+def test_otel_service_name_defaults_to_the_package() -> None:
+    result = run_cli({"OTEL_METRICS_EXPORTER": "none", "OTEL_TRACES_EXPORTER": "console"})
+    (span, _) = [json.loads(chunk) for chunk in split_json(result.stderr)]
+    assert span["resource"]["attributes"]["service.name"] == "partnercenter-async"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"OTEL_SDK_DISABLED": "true"},
+        {"OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"},
+    ],
+)
+def test_otel_flag_configures_nothing_when_the_environment_says_so(env: dict[str, str]) -> None:
+    result = run_cli(env)
+    assert (result.stdout, result.stderr) == ("enabled False\n", "")
+
+
+def test_otel_flag_without_the_sdk_warns_and_runs_on() -> None:
+    result = run_cli({}, prelude="import sys; sys.modules['opentelemetry.sdk'] = None\n")
+    assert result.stdout == "enabled False\n"
+    assert result.stderr.startswith("WARNING --otel: the OpenTelemetry SDK is not installed")
+
+
+def test_otel_flag_leaves_a_provider_already_set_alone() -> None:
+    prelude = (
+        "from opentelemetry import trace\n"
+        "from opentelemetry.sdk.trace import TracerProvider\n"
+        "trace.set_tracer_provider(TracerProvider())\n"
+    )
+    result = run_cli({"OTEL_METRICS_EXPORTER": "none"}, prelude=prelude)
+    assert (result.stdout, result.stderr) == ("enabled True\n", "")  # and no console output
+
+
+def installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # a parent package is missing
+        return False
+
+
+def split_json(text: str) -> list[str]:
+    """The top-level JSON documents the console exporters wrote, one after another."""
+    decoder = json.JSONDecoder()
+    documents, index = [], 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        _, end = decoder.raw_decode(text, index)
+        documents.append(text[index:end])
+        index = end
+    return documents
