@@ -3,14 +3,16 @@ in-memory exporters; the no-op path without a provider or without the API."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib.util
+import inspect
 import json
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ import pytest
 
 pytest.importorskip("opentelemetry.sdk")
 
+import yarl
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -26,7 +29,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from partnercenter_async import PartnerCenterClient, PartnerCenterError, _client
 from partnercenter_async._telemetry import OperationTrace, RequestTrace, Telemetry
+from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
+
+from .conftest import CountingCredential, FakeTime
 
 ROUTE = "/customers/{customer_id}/orders"
 CUSTOMER = "0e3b8e8a-3f4c-4b8e-9c1a-1d2e3f4a5b6c"
@@ -569,3 +576,207 @@ def split_json(text: str) -> list[str]:
         documents.append(text[index:end])
         index = end
     return documents
+
+
+# End to end: the client on the fake service over real sockets, fake time.
+
+ORDERS = "GET /customers/{customer_id}/orders"
+
+
+@pytest.fixture
+def traced_client(
+    make_client: Callable[..., PartnerCenterClient], otel: Otel, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., PartnerCenterClient]:
+    """``make_client`` whose telemetry reports to the test's in-memory providers."""
+    providers = {"tracer_provider": otel.tracer_provider, "meter_provider": otel.meter_provider}
+
+    def make(**kwargs: Any) -> PartnerCenterClient:
+        if "tracer_provider" in inspect.signature(PartnerCenterClient).parameters:
+            return make_client(**providers, **kwargs)
+        # Until the client takes the providers, hand them to the Telemetry it builds.
+        monkeypatch.setattr(_client, "Telemetry", functools.partial(Telemetry, **providers))
+        return make_client(**kwargs)
+
+    return make
+
+
+def all_attribute_values(otel: Otel) -> list[str]:
+    """Every attribute value of every span, span event and metric point, as text."""
+    values: list[str] = []
+    for span in otel.finished():
+        values += [str(value) for value in (span.attributes or {}).values()]
+        for event in span.events:
+            values += [str(value) for value in (event.attributes or {}).values()]
+    data = otel.reader.get_metrics_data()
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                for point in metric.data.data_points:
+                    values += [str(value) for value in point.attributes.values()]
+    return values
+
+
+async def test_client_a_503_on_the_first_page_is_one_span_with_resend_count_1(
+    traced_client: Callable[..., PartnerCenterClient],
+    otel: Otel,
+    fake: FakePartnerCenter,
+    fake_time: FakeTime,
+    base_url: str,
+) -> None:
+    fake.inject(SAMPLE_CUSTOMER_ID, Fault.UNAVAILABLE)
+    async with traced_client() as client:
+        orders = [order async for order in client.list_orders(SAMPLE_CUSTOMER_ID)]
+    assert len(orders) == len(fake.orders_of(SAMPLE_CUSTOMER_ID))
+
+    spans = [span for span in otel.finished() if span.name == ORDERS]
+    first, *later_pages = spans
+    assert len(spans) == len({r.headers["MS-RequestId"] for r in fake.requests})  # one per page
+    assert first.kind is SpanKind.CLIENT
+    assert first.status.status_code is StatusCode.UNSET
+    attributes = dict(first.attributes or {})
+    (delay,) = fake_time.sleeps
+    assert attributes == {
+        "http.request.method": "GET",
+        "url.template": "/customers/{customer_id}/orders",
+        "url.full": f"{base_url}/v1/customers/{SAMPLE_CUSTOMER_ID}/orders",
+        "server.address": "127.0.0.1",
+        "server.port": yarl.URL(base_url).port,
+        "http.response.status_code": 200,
+        "http.request.resend_count": 1,
+        "partnercenter.request_id": fake.requests[0].headers["MS-RequestId"],
+        "partnercenter.correlation_id": client.correlation_id,
+        "partnercenter.customer_id": SAMPLE_CUSTOMER_ID,
+    }
+    assert events(first) == [
+        (
+            "partnercenter.retry",
+            {
+                "partnercenter.retry.reason": "503",
+                "partnercenter.retry.delay": delay,
+                "partnercenter.retry.attempt": 1,
+            },
+        )
+    ]
+    for page in later_pages:
+        assert page.attributes is not None and "http.request.resend_count" not in page.attributes
+    attempts = by_attributes(otel.points("http.client.request.duration"))
+    statuses = {
+        dict(key).get("http.response.status_code"): point for key, point in attempts.items()
+    }
+    assert statuses[503].count == 1
+    assert statuses[200].count == len(spans)
+    (retries,) = otel.points("partnercenter.client.retries")
+    assert retries.value == client.stats.retries == 1
+
+
+async def test_client_a_429_shows_the_retry_and_the_hold(
+    traced_client: Callable[..., PartnerCenterClient],
+    otel: Otel,
+    fake: FakePartnerCenter,
+    fake_time: FakeTime,
+) -> None:
+    woke_early = False
+
+    async def sleep(seconds: float) -> None:
+        # The first sleep (the retry's) ends a quarter of the way in, as when a later 429 has
+        # moved the hold past the retry delay: the client-wide hold makes up the rest.
+        nonlocal woke_early
+        if woke_early:
+            await fake_time.sleep(seconds)
+        else:
+            woke_early = True
+            await fake_time.sleep(seconds / 4)
+
+    fake.inject(SAMPLE_CUSTOMER_ID, Fault.THROTTLE)
+    async with traced_client(sleep=sleep) as client:
+        await client.gather_orders([SAMPLE_CUSTOMER_ID])
+
+    first = next(span for span in otel.finished() if span.name == ORDERS)
+    retry_after = float(fake.config.retry_after)
+    assert events(first) == [
+        (
+            "partnercenter.retry",
+            {
+                "partnercenter.retry.reason": "429",
+                "partnercenter.retry.delay": retry_after,
+                "partnercenter.retry.attempt": 1,
+            },
+        ),
+        ("partnercenter.throttle_hold", {"partnercenter.wait.duration": retry_after * 3 / 4}),
+    ]
+    assert first.attributes is not None and first.attributes["http.request.resend_count"] == 1
+    (throttled,) = otel.points("partnercenter.client.throttled")
+    assert throttled.value == client.stats.throttled == 1
+
+
+async def test_client_no_token_reaches_any_attribute_event_or_metric(
+    traced_client: Callable[..., PartnerCenterClient],
+    otel: Otel,
+    fake: FakePartnerCenter,
+    credential: CountingCredential,
+) -> None:
+    fake.inject(SAMPLE_CUSTOMER_ID, Fault.UNAUTHORIZED, Fault.THROTTLE, Fault.RESET)
+    fake.inject(fake.customer_ids[1], Fault.SERVER_ERROR)
+    async with traced_client() as client:
+        await client.gather_orders(fake.customer_ids[:3], return_exceptions=True)
+        with pytest.raises(PartnerCenterError):
+            await client.get_order(SAMPLE_CUSTOMER_ID, "no-such-order")
+    assert credential.calls >= 2  # the 401 made the client fetch a second token
+    values = all_attribute_values(otel)
+    assert values
+    tokens = [f"token-{n}" for n in range(1, credential.calls + 1)]
+    assert not [value for value in values if any(t in value for t in tokens)]
+    assert not [value for value in values if "bearer" in value.lower()]
+
+
+async def test_client_a_fan_out_gives_one_span_per_customer_under_the_callers_span(
+    traced_client: Callable[..., PartnerCenterClient], otel: Otel, fake: FakePartnerCenter
+) -> None:
+    customers = fake.customer_ids[:5]
+    tracer = otel.tracer_provider.get_tracer("caller")
+    with tracer.start_as_current_span("nightly sync") as caller:
+        async with traced_client(max_concurrency=3) as client:
+            await client.gather_orders(customers)
+
+    spans = otel.finished()
+    customer_spans = {
+        (span.attributes or {})["partnercenter.customer_id"]: span
+        for span in spans
+        if span.name == "partnercenter.customer"
+    }
+    assert set(customer_spans) == set(customers)
+    operations = [span for span in spans if span.name == "partnercenter.gather_orders"]
+    parent_id = caller.get_span_context().span_id
+    if operations:
+        (operation,) = operations
+        assert operation.parent is not None and operation.parent.span_id == parent_id
+        parent_id = operation.context.span_id
+    for customer, span in customer_spans.items():
+        assert span.parent is not None and span.parent.span_id == parent_id
+        pages = [
+            page
+            for page in spans
+            if page.name == ORDERS and page.parent and page.parent.span_id == span.context.span_id
+        ]
+        assert pages, f"no request span under customer {customer}"
+        assert {(page.attributes or {})["partnercenter.customer_id"] for page in pages} == {
+            customer
+        }
+    assert {span.context.trace_id for span in spans} == {caller.get_span_context().trace_id}
+    if not operations:
+        pytest.xfail("the client does not yet open Telemetry.operation around gather_orders")
+
+
+async def test_client_gauges_read_the_open_client_and_forget_it_once_dropped(
+    traced_client: Callable[..., PartnerCenterClient], otel: Otel
+) -> None:
+    client = traced_client(requests_per_minute=600.0)
+    async with client:
+        await client.gather_orders([SAMPLE_CUSTOMER_ID])
+        (rate,) = otel.points("partnercenter.client.rate_limit")
+        (in_flight,) = otel.points("http.client.active_requests")
+        assert (rate.value, in_flight.value) == (600.0, 0)
+    del client
+    gc.collect()
+    (rate,) = otel.points("partnercenter.client.rate_limit")
+    assert rate.value == 0
