@@ -436,14 +436,14 @@ def test_a_global_provider_set_after_the_client_is_built_is_honoured() -> None:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-        from partnercenter_async._telemetry import Telemetry
+        from partnercenter_async._telemetry import Telemetry, _configured, _configured_public
 
         telemetry = Telemetry(server_address="h", server_port=443, rate=lambda: 1.0,
                               in_flight=lambda: 0)
         with telemetry.request("GET", "/customers", "https://h/v1/customers", request_id="r",
                                correlation_id="c", customer_id=None):
             pass
-        print(telemetry.enabled)
+        print(telemetry.enabled, _configured(), _configured_public())
         spans = InMemorySpanExporter()
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(spans))
@@ -451,10 +451,11 @@ def test_a_global_provider_set_after_the_client_is_built_is_honoured() -> None:
         with telemetry.request("GET", "/customers", "https://h/v1/customers", request_id="r",
                                correlation_id="c", customer_id=None):
             pass
-        print(telemetry.enabled, [span.name for span in spans.get_finished_spans()])
+        print(telemetry.enabled, _configured(), _configured_public())
+        print([span.name for span in spans.get_finished_spans()])
         """
     )
-    assert out.splitlines() == ["False", "True ['GET /customers']"]
+    assert out.splitlines() == ["False False False", "True True True", "['GET /customers']"]
 
 
 def test_the_module_works_without_opentelemetry_installed() -> None:
