@@ -63,6 +63,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import threading
 import weakref
@@ -707,8 +709,16 @@ class _TracedOperation(OperationTrace):
 def _detach(current: Context | None, token: Token[Context] | None) -> None:
     """Make the context before ``attach`` current again, if ours still is.
 
-    An async generator closed by the garbage collector exits in another context: there ours is
-    not current and must not be detached (the API would log an error).
+    An async generator closed by the garbage collector exits in another context, where ours is
+    not current, or is current in a copy of the context it was attached in: there is nothing to
+    undo (the API's ``detach`` would log an error).
     """
-    if token is not None and _context.get_current() is current:
+    if token is None or _context.get_current() is not current:
+        return
+    if not isinstance(token, contextvars.Token):  # a runtime context of another kind
         _context.detach(token)
+        return
+    # What the API's detach does, without its error log when ours is current in a copy of the
+    # context it was attached in.
+    with contextlib.suppress(ValueError):
+        token.var.reset(token)

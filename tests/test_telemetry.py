@@ -3,6 +3,7 @@ in-memory exporters; the no-op path without a provider or without the API."""
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import gc
 import importlib.util
@@ -320,6 +321,23 @@ def test_an_async_generator_closed_early_ends_its_operation_without_error(otel: 
     (span,) = otel.finished()
     assert span.status.status_code is StatusCode.UNSET
     assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+def test_an_operation_left_in_a_copy_of_its_context_ends_without_an_error_log(
+    otel: Otel, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An async generator the garbage collector closes runs its finally in such a copy.
+    telemetry = make_telemetry(otel)
+
+    def scenario() -> None:
+        operation = telemetry.operation("partnercenter.stream_orders", {})
+        operation.__enter__()
+        contextvars.copy_context().run(operation.__exit__, None, None, None)
+
+    contextvars.copy_context().run(scenario)
+    (span,) = otel.finished()
+    assert span.end_time is not None
+    assert not [record for record in caplog.records if "detach" in record.getMessage()]
 
 
 def test_url_user_info_is_redacted_and_no_token_reaches_any_attribute(otel: Otel) -> None:
