@@ -26,8 +26,8 @@ Spans (names and attributes; ids never appear in span names):
   ``partnercenter.correlation_id`` (``MS-CorrelationId``), ``partnercenter.customer_id``.
   Events: ``partnercenter.retry`` (``partnercenter.retry.reason``: ``"429"``, ``"503"``,
   ``"timeout"``, ...; ``partnercenter.retry.delay``: seconds before the next attempt;
-  ``partnercenter.retry.attempt``: the attempt that failed, 1-based), and one per non-zero wait,
-  named ``partnercenter.throttle_hold`` (the client-wide hold after a 429) or
+  ``partnercenter.retry.attempt``: the attempt that failed, 1-based), and one per wait of 1 ms
+  or more, named ``partnercenter.throttle_hold`` (the client-wide hold after a 429) or
   ``partnercenter.rate_limiter``, with ``partnercenter.wait.duration`` in seconds.
 - ``partnercenter.customer`` (INTERNAL): ``partnercenter.customer_id``.
 - the operation's name (INTERNAL): the attributes given.
@@ -101,6 +101,9 @@ DURATION_BUCKETS_FULL: Final = (*DURATION_BUCKETS, 7.5, 10.0)
 # A logical request includes retry delays and 429 holds: the same, then up to 5 minutes.
 LOGICAL_DURATION_BUCKETS: Final = (*DURATION_BUCKETS_FULL, 30.0, 60.0, 120.0, 300.0)
 
+# Waits shorter than this are the limiter's own bookkeeping, not waiting: no event. Seconds.
+MIN_RECORDED_WAIT: Final = 0.001
+
 AttributeValue = str | bool | int | float
 
 
@@ -133,7 +136,8 @@ class RequestTrace:
 
         Args:
             what: ``"throttle_hold"`` (the client-wide hold after a 429) or ``"rate_limiter"``.
-            seconds: Wall seconds waited; zero waits are not recorded.
+            seconds: Wall seconds waited; waits under ``MIN_RECORDED_WAIT`` (1 ms) are not
+                recorded.
         """
 
     def response(self, status: int) -> None:
@@ -620,7 +624,7 @@ class _TracedRequest(RequestTrace):
     def waited(self, what: str, seconds: float) -> None:
         if self._attempt_started is not None and self._attempt_status is None:
             self._attempt_started = perf_counter()  # the attempt is sent after its waits
-        if seconds > 0:
+        if seconds >= MIN_RECORDED_WAIT:
             self._span.add_event(
                 f"partnercenter.{what}", {"partnercenter.wait.duration": float(seconds)}
             )

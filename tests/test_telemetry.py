@@ -177,11 +177,13 @@ def test_a_503_then_200_is_one_span_with_resend_count_1_and_the_retry_delay(otel
     assert otel.points("partnercenter.client.throttled") == []
 
 
-def test_a_429_shows_the_hold_and_the_limiter_wait_zero_waits_are_left_out(otel: Otel) -> None:
+def test_a_429_shows_the_hold_and_the_limiter_wait_waits_under_1_ms_are_left_out(
+    otel: Otel,
+) -> None:
     telemetry = make_telemetry(otel)
     with request(telemetry) as trace_:
         trace_.waited("throttle_hold", 0.0)
-        trace_.waited("rate_limiter", 0.0)
+        trace_.waited("rate_limiter", 0.0004)  # the limiter's bookkeeping, not a wait
         trace_.attempt(1)
         trace_.response(429)
         trace_.retrying("429", 30.0)
