@@ -10,11 +10,13 @@ import importlib.util
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -801,3 +803,20 @@ async def test_client_gauges_read_the_open_client_and_forget_it_once_dropped(
     gc.collect()
     (rate,) = otel.points("partnercenter.client.rate_limit")
     assert rate.value == 0
+
+
+def test_the_observability_docs_snippet_runs_and_prints_the_retried_request() -> None:
+    docs = Path(__file__).parent.parent / "docs" / "observability.md"
+    if not docs.exists():
+        pytest.skip("docs/observability.md was folded into the README")
+    snippet = docs.read_text().split("```python\n", 1)[1].split("```", 1)[0]
+    result = subprocess.run(
+        [sys.executable, "-c", snippet], capture_output=True, text=True, timeout=60, check=True
+    )
+    printed, count = re.subn(r"(?m)^\d+ orders$", "", result.stdout)
+    assert count == 1
+    documents = [json.loads(chunk) for chunk in split_json(printed)]
+    spans = [document for document in documents if "resource_metrics" not in document]
+    retried = [span for span in spans if span["attributes"].get("http.request.resend_count")]
+    assert [span["events"][0]["name"] for span in retried] == ["partnercenter.retry"]
+    assert spans[-1]["name"] == "nightly sync"
