@@ -13,7 +13,7 @@ The transport, the pager and the fan-out call one ``Telemetry`` per client:
 Only the ``opentelemetry-api`` package is used (``pip install 'partnercenter-async[otel]'``); the
 application chooses the SDK, exporters and sampling. Without the API installed, or while no tracer
 or meter provider is configured (globally or passed in), every call returns a shared object whose
-methods do nothing: about a microsecond per request, see ``benchmarks/telemetry_overhead.py``.
+methods do nothing: under a microsecond per request, see ``benchmarks/telemetry_overhead.py``.
 A provider set globally after the client was built is honoured from its next request on.
 
 Spans (names and attributes; ids never appear in span names):
@@ -96,10 +96,12 @@ __all__ = ["OTEL_AVAILABLE", "OperationTrace", "RequestTrace", "Telemetry"]
 
 INSTRUMENTATION_NAME: Final = "partnercenter_async"
 # The semantic conventions' recommended boundaries for http.client.request.duration, seconds.
-DURATION_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0)
-DURATION_BUCKETS_FULL: Final = (*DURATION_BUCKETS, 7.5, 10.0)
+DURATION_BUCKETS: Final = (
+    *(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75),
+    *(1.0, 2.5, 5.0, 7.5, 10.0),
+)
 # A logical request includes retry delays and 429 holds: the same, then up to 5 minutes.
-LOGICAL_DURATION_BUCKETS: Final = (*DURATION_BUCKETS_FULL, 30.0, 60.0, 120.0, 300.0)
+LOGICAL_DURATION_BUCKETS: Final = (*DURATION_BUCKETS, 30.0, 60.0, 120.0, 300.0)
 
 # Waits shorter than this are the limiter's own bookkeeping, not waiting: no event. Seconds.
 MIN_RECORDED_WAIT: Final = 0.001
@@ -410,7 +412,7 @@ class _Instruments:
             meter,
             "http.client.request.duration",
             "Duration of HTTP client requests (one per attempt sent).",
-            DURATION_BUCKETS_FULL,
+            DURATION_BUCKETS,
         )
         self.request_duration = _histogram(
             meter,
