@@ -48,8 +48,9 @@ from ._models import (
     raw_orders_page_decoder,
 )
 from ._paging import AsyncPager, PageRequest
+from ._responses import Response
 from ._telemetry import Telemetry
-from ._transport import USER_AGENT, ClientStats, Response, Transport
+from ._transport import USER_AGENT, ClientStats, Transport
 from ._urls import api_url, path_segment
 
 __all__ = ["CustomerOrders", "PartnerCenterClient"]
