@@ -788,9 +788,46 @@ async def test_client_a_fan_out_gives_one_span_per_customer_under_the_callers_sp
     assert {span.context.trace_id for span in spans} == {caller.get_span_context().trace_id}
     if not operations:
         pytest.xfail("the client does not yet open Telemetry.operation around gather_orders")
+    assert dict(operation.attributes or {}) == {
+        "partnercenter.concurrency": 3,
+        "partnercenter.customers": 5,
+        "partnercenter.customers_failed": 0,
+    }
 
 
-async def test_client_gauges_read_the_open_client_and_forget_it_once_dropped(
+async def test_client_a_customer_that_fails_is_an_error_span_in_an_operation_that_goes_on(
+    traced_client: Callable[..., PartnerCenterClient], otel: Otel, fake: FakePartnerCenter
+) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"  # no such customer: 404
+    async with traced_client() as client:
+        results = [r async for r in client.stream_orders([SAMPLE_CUSTOMER_ID, missing])]
+    assert [r.error is None for r in results if r.customer_id == missing] == [False]
+
+    spans = otel.finished()
+    (failed_request,) = [
+        span
+        for span in spans
+        if span.name == ORDERS and (span.attributes or {})["partnercenter.customer_id"] == missing
+    ]
+    assert failed_request.status.status_code is StatusCode.ERROR
+    assert (failed_request.attributes or {})["error.type"] == "404"
+    customers = {
+        (span.attributes or {})["partnercenter.customer_id"]: span
+        for span in spans
+        if span.name == "partnercenter.customer"
+    }
+    operations = [span for span in spans if span.name == "partnercenter.stream_orders"]
+    if not operations:
+        pytest.xfail("the client does not yet mark kept failures or open Telemetry.operation")
+    assert customers[missing].status.status_code is StatusCode.ERROR
+    assert (customers[missing].attributes or {})["error.type"] == "NotFoundError"
+    assert customers[SAMPLE_CUSTOMER_ID].status.status_code is StatusCode.UNSET
+    (operation,) = operations
+    assert operation.status.status_code is StatusCode.UNSET  # the fan-out itself went on
+    assert (operation.attributes or {})["partnercenter.customers_failed"] == 1
+
+
+async def test_client_gauges_read_the_open_client_and_forget_it_once_closed(
     traced_client: Callable[..., PartnerCenterClient], otel: Otel
 ) -> None:
     client = traced_client(requests_per_minute=600.0)
@@ -799,10 +836,14 @@ async def test_client_gauges_read_the_open_client_and_forget_it_once_dropped(
         (rate,) = otel.points("partnercenter.client.rate_limit")
         (in_flight,) = otel.points("http.client.active_requests")
         assert (rate.value, in_flight.value) == (600.0, 0)
+    (rate,) = otel.points("partnercenter.client.rate_limit")
+    closed_reports_zero = rate.value == 0  # aclose() called Telemetry.close()
     del client
     gc.collect()
     (rate,) = otel.points("partnercenter.client.rate_limit")
     assert rate.value == 0
+    if not closed_reports_zero:
+        pytest.xfail("aclose() does not yet call Telemetry.close(): the gauge waited for the GC")
 
 
 def test_the_observability_docs_snippet_runs_and_prints_the_retried_request() -> None:
