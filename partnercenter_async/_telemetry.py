@@ -387,7 +387,7 @@ _configured = _configured_check()
 
 
 class _Backend:
-    """One client's tracer and its meter provider's instruments."""
+    """One client's tracer, its meter provider's instruments, and the attributes of its server."""
 
     __slots__ = ("base", "instruments", "tracer")
 
@@ -450,7 +450,10 @@ class _Instruments:
     def of(provider: MeterProvider) -> _Instruments:
         """The instruments of ``provider``, created on first use."""
         with _lock:
-            instruments = _instruments_by_provider.get(provider)
+            try:
+                instruments = _instruments_by_provider.get(provider)
+            except TypeError:  # a provider that cannot be weakly referenced: not shared
+                return _Instruments(_metrics.get_meter(INSTRUMENTATION_NAME, __version__, provider))
             if instruments is None:
                 meter = _metrics.get_meter(INSTRUMENTATION_NAME, __version__, provider)
                 instruments = _instruments_by_provider[provider] = _Instruments(meter)
@@ -517,6 +520,8 @@ def _redact_url(url: str) -> str:
     if parts.username is None and parts.password is None:
         return url
     host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
     netloc = f"REDACTED:REDACTED@{host}" + (f":{parts.port}" if parts.port is not None else "")
     return urlunsplit(parts._replace(netloc=netloc))
 

@@ -33,7 +33,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from partnercenter_async import PartnerCenterClient, PartnerCenterError, _client
-from partnercenter_async._telemetry import OperationTrace, RequestTrace, Telemetry
+from partnercenter_async._telemetry import OperationTrace, RequestTrace, Telemetry, _redact_url
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
 
 from .conftest import CountingCredential, FakeTime
@@ -363,6 +363,19 @@ def test_url_user_info_is_redacted_and_no_token_reaches_any_attribute(otel: Otel
         "https://REDACTED:REDACTED@127.0.0.1:8080/v1/customers/x/orders?size=500"
     )
     assert not any("token-1" in str(value) for value in span.attributes.values())
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://h/v1/customers?size=500", "https://h/v1/customers?size=500"),
+        ("https://u:p@h:8443/v1/x", "https://REDACTED:REDACTED@h:8443/v1/x"),
+        ("https://u@[::1]/v1/x?a=b@c", "https://REDACTED:REDACTED@[::1]/v1/x?a=b@c"),
+        ("https://h/v1/x?next=a@b", "https://h/v1/x?next=a@b"),
+    ],
+)
+def test_url_full_redacts_user_info_only(url: str, expected: str) -> None:
+    assert _redact_url(url) == expected
 
 
 def test_gauges_sum_the_open_clients_of_a_server_and_forget_closed_ones(otel: Otel) -> None:
