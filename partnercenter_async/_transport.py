@@ -334,15 +334,23 @@ class Transport:
             finally:
                 self.in_flight -= 1
         trace.response(status)
-        logger.debug(
-            "GET %s %d in %.0f ms, attempt %d, MS-RequestId %s",
-            url.raw_path,
-            status,
-            (self._clock() - started) * 1000,
-            attempts,
-            request_id,
-            extra={"status": status, "request_id": request_id, "attempt": attempts},
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed_ms = round((self._clock() - started) * 1000)
+            logger.debug(
+                "GET %s %d in %d ms, attempt %d, MS-RequestId %s",
+                url.raw_path,
+                status,
+                elapsed_ms,
+                attempts,
+                request_id,
+                extra={
+                    "method": "GET",
+                    "path": url.raw_path,
+                    "status": status,
+                    "elapsed_ms": elapsed_ms,
+                    **context,
+                },
+            )
         if 200 <= status < 300:
             opened.throttle.succeeded()
             self._budget.succeeded()
