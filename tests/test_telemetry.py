@@ -3,6 +3,7 @@ in-memory exporters; the no-op path without a provider or without the API."""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import gc
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from pytest_aiohttp import AiohttpServer
 
 pytest.importorskip("opentelemetry.sdk")
 
@@ -591,6 +594,41 @@ def test_otel_flag_leaves_a_provider_already_set_alone() -> None:
     )
     result = run_cli({"OTEL_METRICS_EXPORTER": "none"}, prelude=prelude)
     assert (result.stdout, result.stderr) == ("enabled True\n", "")  # and no console output
+
+
+async def test_otel_flag_with_the_otlp_exporter_sends_traces_and_metrics_to_the_collector(
+    aiohttp_server: AiohttpServer,
+) -> None:
+    if not installed("opentelemetry.exporter.otlp.proto.http"):
+        pytest.skip("opentelemetry-exporter-otlp-proto-http is not installed")
+    received: list[tuple[str, str]] = []
+
+    async def collect(request: web.Request) -> web.Response:
+        await request.read()
+        received.append((request.path, request.headers["Content-Type"]))
+        return web.Response(body=b"", content_type="application/x-protobuf")
+
+    app = web.Application()
+    app.router.add_post("/v1/traces", collect)
+    app.router.add_post("/v1/metrics", collect)
+    server = await aiohttp_server(app)
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    clean["OTEL_EXPORTER_OTLP_ENDPOINT"] = str(server.make_url("")).rstrip("/")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CLI_RUN,
+        env=clean,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    assert (stdout, stderr) == (b"enabled True\n", b"")  # nothing on the console
+    assert sorted(received) == [
+        ("/v1/metrics", "application/x-protobuf"),
+        ("/v1/traces", "application/x-protobuf"),
+    ]
 
 
 def installed(module: str) -> bool:
