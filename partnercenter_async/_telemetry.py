@@ -539,7 +539,9 @@ class _TracedRequest(RequestTrace):
         "_context",
         "_error",
         "_metric_attributes",
+        "_name",
         "_span",
+        "_span_attributes",
         "_started",
         "_status",
         "_token",
@@ -565,12 +567,12 @@ class _TracedRequest(RequestTrace):
         attributes["partnercenter.correlation_id"] = correlation_id
         if customer_id is not None:
             attributes["partnercenter.customer_id"] = customer_id
-        self._span: Span = backend.tracer.start_span(
-            f"{method} {route}", kind=_trace.SpanKind.CLIENT, attributes=attributes
-        )
+        self._name = f"{method} {route}"
+        self._span_attributes = attributes
+        self._span: Span = _trace.INVALID_SPAN  # till __enter__
         self._context: Context | None = None
         self._token: Token[Context] | None = None
-        self._started = perf_counter()
+        self._started = 0.0
         self._attempts = 0
         self._attempt_started: float | None = None
         self._attempt_status: int | None = None
@@ -578,6 +580,10 @@ class _TracedRequest(RequestTrace):
         self._error: BaseException | None = None
 
     def __enter__(self) -> RequestTrace:
+        self._span = self._backend.tracer.start_span(
+            self._name, kind=_trace.SpanKind.CLIENT, attributes=self._span_attributes
+        )
+        self._started = perf_counter()
         # Current while the request runs: spans of aiohttp's instrumentation nest under it.
         self._context = _trace.set_span_in_context(self._span)
         self._token = _context.attach(self._context)
@@ -677,17 +683,21 @@ class _TracedRequest(RequestTrace):
 
 
 class _TracedOperation(OperationTrace):
-    __slots__ = ("_context", "_error", "_span", "_token")
+    __slots__ = ("_attributes", "_context", "_error", "_name", "_span", "_token", "_tracer")
 
     def __init__(self, tracer: Tracer, name: str, attributes: dict[str, AttributeValue]) -> None:
-        self._span: Span = tracer.start_span(
-            name, kind=_trace.SpanKind.INTERNAL, attributes=attributes
-        )
+        self._tracer = tracer
+        self._name = name
+        self._attributes = attributes
+        self._span: Span = _trace.INVALID_SPAN  # till __enter__
         self._context: Context | None = None
         self._token: Token[Context] | None = None
         self._error: BaseException | None = None
 
     def __enter__(self) -> OperationTrace:
+        self._span = self._tracer.start_span(
+            self._name, kind=_trace.SpanKind.INTERNAL, attributes=self._attributes
+        )
         self._context = _trace.set_span_in_context(self._span)
         self._token = _context.attach(self._context)
         return self
