@@ -52,6 +52,15 @@ from ._models import (
     ResourceLinks,
 )
 from ._version import __version__
+from .export import (
+    ExportError,
+    ExportFormat,
+    ExportProgress,
+    ExportSummary,
+    FinalFailure,
+    OutputInUseError,
+    export_orders,
+)
 
 __all__ = [
     "SCOPE",
@@ -72,6 +81,11 @@ __all__ = [
     "Customer",
     "CustomerOrders",
     "ErrorBody",
+    "ExportError",
+    "ExportFormat",
+    "ExportProgress",
+    "ExportSummary",
+    "FinalFailure",
     "GatherError",
     "KeyValuePair",
     "LineItemTransactionType",
@@ -83,6 +97,7 @@ __all__ = [
     "OrderLinks",
     "OrderStatus",
     "OrderTransactionType",
+    "OutputInUseError",
     "PartnerCenterClient",
     "PartnerCenterError",
     "PermissionDeniedError",
@@ -100,4 +115,5 @@ __all__ = [
     "UnauthorizedError",
     "UnsafeRequestError",
     "__version__",
+    "export_orders",
 ]

@@ -1,5 +1,9 @@
 """Logging for the command line: text or JSON lines on stderr, with secrets redacted.
 
+On a terminal with a live progress display, records are printed above it (``set_console``). At
+debug level, ``request_tracing`` adds one line per HTTP request (method, path, status, attempt,
+milliseconds, ``MS-RequestId``; never a header value that holds a token).
+
 Every record that reaches the handler (this package's, azure-identity's, aiohttp's) is redacted
 after formatting: bearer tokens, JWTs (every Entra ID access token is one), ``access_token``,
 ``refresh_token``, ``client_secret`` and ``client_assertion`` values, and any literal secret
@@ -8,20 +12,23 @@ registered with ``Redactor.add`` (the client secret, each refresh token).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import re
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import msgspec
-from tqdm import tqdm
+from rich.console import Console
 
 REDACTED = "[redacted]"
 _PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[\w\-.~+/]+=*"),
+    re.compile(r"(?i)(bearer\s+)[\w\-.~+/]{16,}=*"),  # shorter: words, as in "bearer token"
     re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"),
     re.compile(
         r"(?i)((?:access_token|refresh_token|id_token|client_secret|client_assertion)"
@@ -93,21 +100,106 @@ class _JsonFormatter(logging.Formatter):
         return msgspec.json.encode(entry, enc_hook=lambda value: redact(str(value))).decode()
 
 
+_console: Console | None = None
+
+
+def set_console(console: Console | None) -> None:
+    """Print log records through ``console`` (above its live display), or to stderr when None."""
+    global _console
+    _console = console
+
+
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to stderr as it is at each record (tests swap it); through tqdm on a terminal."""
+    """Writes to stderr as it is at each record (tests swap it); above a live display if any."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr
-        if not self.stream.isatty():
+        console = _console
+        if console is None:
             super().emit(record)
             return
         try:
-            tqdm.write(self.format(record), file=self.stream)  # above a live progress bar
+            console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
         except Exception:
             self.handleError(record)
+
+
+def request_tracing(logger: logging.Logger) -> aiohttp.TraceConfig:
+    """An aiohttp trace that logs each request at debug level when it ends.
+
+    One line per attempt: ``GET /v1/customers/.../orders -> 200, attempt 1, 35 ms, MS-RequestId
+    ...``, with the same values as fields (``method``, ``path``, ``status``, ``attempt``,
+    ``milliseconds``, ``request_id``, ``correlation_id``) in JSON logs. The attempt counts the
+    sends of one ``MS-RequestId`` (a retry keeps its id). The query string is left out.
+    """
+    attempts: dict[str, int] = {}
+    trace = aiohttp.TraceConfig()
+
+    def started(ctx: Any, params: Any) -> int:
+        request_id = params.headers.get("MS-RequestId", "")
+        attempt = attempts.get(request_id, 0) + 1
+        attempts[request_id] = attempt
+        ctx.started = time.perf_counter()
+        return attempt
+
+    async def on_start(session: Any, ctx: Any, params: Any) -> None:
+        ctx.attempt = started(ctx, params)
+
+    async def on_end(session: Any, ctx: Any, params: Any) -> None:
+        status = params.response.status
+        if status < 300:
+            attempts.pop(params.headers.get("MS-RequestId", ""), None)
+        _log_request(logger, ctx, params, status, None)
+
+    async def on_error(session: Any, ctx: Any, params: Any) -> None:
+        _log_request(logger, ctx, params, None, type(params.exception).__name__)
+
+    trace.on_request_start.append(on_start)
+    trace.on_request_end.append(on_end)
+    trace.on_request_exception.append(on_error)
+    return trace
+
+
+def _log_request(
+    logger: logging.Logger, ctx: Any, params: Any, status: int | None, error: str | None
+) -> None:
+    milliseconds = round((time.perf_counter() - ctx.started) * 1000)
+    request_id = params.headers.get("MS-RequestId")
+    fields = {
+        "method": params.method,
+        "path": params.url.path,
+        "status": status,
+        "attempt": ctx.attempt,
+        "milliseconds": milliseconds,
+        "request_id": request_id,
+        "correlation_id": params.headers.get("MS-CorrelationId"),
+    }
+    logger.debug(
+        "%s %s -> %s, attempt %d, %d ms, MS-RequestId %s",
+        params.method,
+        params.url.path,
+        status if error is None else error,
+        ctx.attempt,
+        milliseconds,
+        request_id,
+        extra=fields,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``--log-level`` and ``--log-format`` flags of a subcommand."""
+    parser.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default="info",
+        help="debug: also one line per HTTP request",
+    )
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], default="text", help="json: one object per line"
+    )
 
 
 @contextlib.contextmanager
