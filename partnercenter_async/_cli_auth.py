@@ -165,11 +165,16 @@ async def connect(args: argparse.Namespace, redact: _logs.Redactor) -> AsyncIter
         async with FakePartnerCenter(config) as fake:
             yield Connection(StaticTokenCredential(), fake.base_url, rate, "demo", None)
         return
-    authority = os.environ.get("AZURE_AUTHORITY_HOST") or Cloud[args.cloud.upper()].authority_host
+    authority = authority_for(args)
     credential, kind = credential_from(args, redact, authority)
     rate = args.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE
     async with credential:
         yield Connection(credential, args.base_url, rate, kind, authority)
+
+
+def authority_for(args: argparse.Namespace) -> str:
+    """The sign-in authority host: ``AZURE_AUTHORITY_HOST``, else the cloud's."""
+    return os.environ.get("AZURE_AUTHORITY_HOST") or Cloud[args.cloud.upper()].authority_host
 
 
 def credential_from(

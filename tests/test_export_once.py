@@ -35,6 +35,10 @@ def records(fake: FakePartnerCenter, customer_ids: list[str]) -> list[dict[str, 
     return [{"customerId": c, "order": o} for c in customer_ids for o in fake.orders_of(c)]
 
 
+def names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
 def with_orders(fake: FakePartnerCenter) -> list[str]:
     return [c for c in fake.customer_ids if fake.orders_of(c)]
 
@@ -79,7 +83,7 @@ async def test_an_output_in_use_is_refused_at_once_and_the_running_export_stays_
         summary = await first
     assert summary.complete and summary.customers == len(fake.customer_ids)
     assert multiset(read_jsonl(out)) == multiset(records(fake, fake.customer_ids))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.jsonl"], "lock file removed"
+    assert names(tmp_path) == ["orders.jsonl"], "lock file removed"
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\u2029"])
@@ -136,7 +140,7 @@ async def test_a_full_disk_at_the_start_stops_cleanly_and_resume_then_works(
         with pytest.raises(OSError, match="No space left") as caught:
             await export_orders(client, fake.customer_ids[:3], out)
     assert caught.value.errno == errno.ENOSPC
-    assert list(tmp_path.iterdir()) == [], "nothing half-made is left, the lock released"
+    assert names(tmp_path) == [], "nothing half-made is left, the lock released"
     summary = await export_orders(client, fake.customer_ids[:3], out, resume=True)
     assert summary.complete and multiset(read_jsonl(out)) == multiset(
         records(fake, fake.customer_ids[:3])
@@ -171,7 +175,7 @@ async def test_customers_gone_or_refused_are_final_and_the_export_finishes(
         summary = await export_orders(client, [*ok, GONE, refused], out)
     assert summary.complete and not summary.failed
     assert {c: f.status for c, f in summary.final.items()} == {GONE: 404, refused: 403}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.jsonl"], "finished"
+    assert names(tmp_path) == ["orders.jsonl"], "finished"
     assert multiset(read_jsonl(out)) == multiset(records(fake, ok))
 
 
