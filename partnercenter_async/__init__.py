@@ -7,8 +7,8 @@ Example:
     ...     orders = await client.gather_orders(["<customer-tenant-id>", ...])
 """
 
-from ._client import ClientStats, CustomerOrders, PartnerCenterClient
-from ._config import SCOPE, Cloud, RetryPolicy
+from ._client import CustomerOrders, PartnerCenterClient
+from ._config import SCOPE, Cloud, Limits, RetryPolicy
 from ._credentials import USER_IMPERSONATION_SCOPE, RefreshTokenCredential
 from ._errors import (
     APIConnectionError,
@@ -21,15 +21,19 @@ from ._errors import (
     CredentialError,
     GatherError,
     NotFoundError,
+    PagingError,
     PartnerCenterError,
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     UnauthorizedError,
     UnsafeRequestError,
 )
 from ._models import (
+    AuditKeyValue,
+    AuditRecord,
     BillingCycle,
     ClientContext,
     CompanyProfile,
@@ -39,6 +43,7 @@ from ._models import (
     LineItemTransactionType,
     Link,
     Order,
+    OrderFilters,
     OrderLineItem,
     OrderLineItemLinks,
     OrderLinks,
@@ -51,6 +56,8 @@ from ._models import (
     ResourceCollection,
     ResourceLinks,
 )
+from ._paging import AsyncPager
+from ._transport import ClientStats
 from ._version import __version__
 from .export import (
     ExportError,
@@ -68,6 +75,9 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncPager",
+    "AuditKeyValue",
+    "AuditRecord",
     "AuthenticationError",
     "BadRequestError",
     "BillingCycle",
@@ -88,16 +98,19 @@ __all__ = [
     "FinalFailure",
     "GatherError",
     "KeyValuePair",
+    "Limits",
     "LineItemTransactionType",
     "Link",
     "NotFoundError",
     "Order",
+    "OrderFilters",
     "OrderLineItem",
     "OrderLineItemLinks",
     "OrderLinks",
     "OrderStatus",
     "OrderTransactionType",
     "OutputInUseError",
+    "PagingError",
     "PartnerCenterClient",
     "PartnerCenterError",
     "PermissionDeniedError",
@@ -110,6 +123,7 @@ __all__ = [
     "ResourceCollection",
     "ResourceLinks",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "UnauthorizedError",

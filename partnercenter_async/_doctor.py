@@ -216,7 +216,7 @@ async def _api(report: _Report, client: PartnerCenterClient) -> None:
 
 async def _first_customer(client: PartnerCenterClient) -> str | None:
     """``GET /v1/customers?size=1``: the first customer's id and name, or None."""
-    async for customer in client.iter_customers(size=1):
+    async for customer in client.list_customers(size=1):
         name = customer.company_profile.company_name if customer.company_profile else None
         return f"{customer.id} ({name})" if name else customer.id
     return None

@@ -9,12 +9,15 @@ ones and compare equal to them. Unknown fields are ignored, never an error.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
 __all__ = [
+    "AuditKeyValue",
+    "AuditRecord",
     "BillingCycle",
     "ClientContext",
     "CompanyProfile",
@@ -24,6 +27,7 @@ __all__ = [
     "LineItemTransactionType",
     "Link",
     "Order",
+    "OrderFilters",
     "OrderLineItem",
     "OrderLineItemLinks",
     "OrderLinks",
@@ -258,6 +262,99 @@ class Customer(_Model):
     attributes: ResourceAttributes | None = None
 
 
+class AuditRecord(_Model):
+    """One record of the activity log, from ``GET /v1/auditrecords``: what a partner user or
+    application did, and to which customer.
+
+    ``resource_old_value`` and ``resource_new_value`` are JSON text (PascalCase keys), as sent.
+    Source: ``shared/reference/partner-center.md``, "Activity log".
+    """
+
+    id: str | None = None
+    partner_id: str | None = None
+    participants: list[str] | None = None
+    customer_id: str | None = None
+    customer_name: str | None = None
+    user_principal_name: str | None = None
+    application_id: str | None = None
+    resource_type: str | None = None
+    resource_old_value: str | None = None
+    resource_new_value: str | None = None
+    operation_type: str | None = None
+    original_correlation_id: str | None = None
+    operation_date: datetime | None = None
+    operation_status: str | None = None
+    customized_data: list[AuditKeyValue] | None = None
+    session_id: str | None = None
+    attributes: ResourceAttributes | None = None
+
+    def __post_init__(self) -> None:
+        if self.operation_date is not None and self.operation_date.tzinfo is None:
+            self.operation_date = self.operation_date.replace(tzinfo=UTC)
+
+
+class AuditKeyValue(_Model):
+    """One entry of an audit record's ``customizedData``; the value may be null."""
+
+    key: str
+    value: str | None = None
+
+
+class OrderFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """The filters of a customer's orders listing, in one frozen value.
+
+    Used by ``list_orders``, ``stream_orders`` and ``gather_orders``, the command line and the
+    export's checkpoint (``msgspec.to_builtins`` and ``msgspec.convert`` round-trip it).
+
+    Args:
+        billing_type: Only orders of this billing cycle, e.g. ``"monthly"`` or ``"one_time"``
+            (sent as the snake_case name, the form the service and its SDKs use).
+        indirect_reseller_id: Only orders placed through this indirect reseller.
+        include_price: Ask for pricing on line items and ``total_price`` on orders.
+        include_system_purchases: Include orders the system created.
+
+    Raises:
+        ValueError: ``billing_type`` is empty or not a string.
+
+    Example:
+        >>> client.list_orders(customer_id, filters=OrderFilters(include_price=True))
+    """
+
+    billing_type: str | None = None
+    indirect_reseller_id: str | None = None
+    include_price: bool = False
+    include_system_purchases: bool = False
+
+    def __post_init__(self) -> None:
+        if self.billing_type is not None and (
+            not isinstance(self.billing_type, str) or not self.billing_type.strip()
+        ):
+            raise ValueError(
+                f"billing_type must be a non-empty string such as 'monthly', "
+                f"got {self.billing_type!r}"
+            )
+
+    def query(self) -> dict[str, str]:
+        """The query of ``GET /v1/customers/{customer_id}/orders`` for these filters."""
+        query: dict[str, str] = {}
+        if self.indirect_reseller_id is not None:
+            query["indirect_reseller_id"] = self.indirect_reseller_id
+        if self.billing_type is not None:
+            query["billingType"] = _billing_type_name(self.billing_type)
+        if self.include_price:
+            query["include_price"] = "true"
+        if self.include_system_purchases:
+            query["include_system_purchases"] = "true"
+        return query
+
+
+def _billing_type_name(value: str) -> str:
+    """The snake_case name the service takes: ``Monthly`` → ``monthly``,
+    ``OneTime`` → ``one_time``."""
+    name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value.strip()).lower()
+    return "one_time" if name == "onetime" else name
+
+
 class ErrorBody(_Model):
     """An error response's body, in either shape the service uses.
 
@@ -281,6 +378,7 @@ order_decoder = msgspec.json.Decoder(Order)
 orders_page_decoder = msgspec.json.Decoder(ResourceCollection[Order])
 raw_orders_page_decoder = msgspec.json.Decoder(ResourceCollection[msgspec.Raw])
 customers_page_decoder = msgspec.json.Decoder(ResourceCollection[Customer])
+audit_records_page_decoder = msgspec.json.Decoder(ResourceCollection[AuditRecord])
 error_body_decoder = msgspec.json.Decoder(ErrorBody)
 
 

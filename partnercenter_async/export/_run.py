@@ -219,7 +219,7 @@ async def _fetch(
                 requests=stats.requests,
                 retries=stats.retries,
                 throttled=stats.throttled,
-                held_seconds=held_seconds(stats),
+                held_seconds=held_seconds(client),
                 elapsed=time.monotonic() - started,
                 result=result,
             )
