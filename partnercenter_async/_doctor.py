@@ -136,10 +136,12 @@ async def _token(report: _Report, connection: Connection, args: argparse.Namespa
         if nothing_configured(args):
             report.line("FAIL", "token", "no credential is configured", WHAT_TO_SET)
         else:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+            said = next((line for line in lines if "AADSTS" in line), None)
+            said = said or (lines[0] if lines else type(err).__name__)
             code = next((c for c in _AADSTS_FIXES if c in str(err)), None)
             fix = _AADSTS_FIXES[code] if code else "see --log-level debug for the details"
-            report.line("FAIL", "token", first[:300], fix)
+            report.line("FAIL", "token", said[:300], fix)
         return False
     seconds = token.expires_on - time.time()
     report.line(
@@ -180,7 +182,7 @@ def _claims(report: _Report, claims: dict[str, Any], kind: str) -> None:
             f"request the scope {SCOPE}"
             + (" (graph.windows.net tokens are refused)" if "graph.windows" in audience else ""),
         )
-    app_only = claims.get("idtyp") == "app" or ("scp" not in claims and "roles" in claims)
+    app_only = claims.get("idtyp") == "app" or "scp" not in claims  # delegated tokens have scp
     shape = "app-only" if app_only else "App+User"
     detail = f"roles {claims.get('roles', [])}" if app_only else f"scopes {claims.get('scp', '')}"
     report.line("ok", "identity", f"{shape} token for tenant {claims.get('tid', '?')}, {detail}")
