@@ -8,10 +8,11 @@ and the typed position a checkpoint records), ``_layout`` (where the files live)
 (``export_orders``), ``_core`` (the client calls it makes).
 """
 
+from ._checkpoint import FinalFailure, customer_key, filter_flags
 from ._core import OrderFilters
 from ._errors import ExportError, OutputInUseError
 from ._layout import format_of
-from ._output import FinalFailure, customer_key, filter_flags, plan_output
+from ._output import plan_output
 from ._rows import COLUMNS, ExportFormat, parquet_schema
 from ._run import ExportProgress, ExportSummary, export_orders, plural
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,13 @@ import msgspec
 from partnercenter_async._client import CustomerOrders
 from partnercenter_async._files import FileLock, LockedError, replace_atomically
 
+from ._checkpoint import (
+    CHECKPOINT_VERSION,
+    Checkpoint,
+    FinalFailure,
+    filter_flags,
+    read_checkpoint,
+)
 from ._core import OrderFilters
 from ._errors import ExportError, OutputInUseError
 from ._layout import Layout, layout_of
@@ -38,38 +44,6 @@ from ._rows import ExportFormat, csv_header
 from ._sinks import Position, Sink, StreamSink
 
 logger = logging.getLogger("partnercenter_async.export")
-
-CHECKPOINT_VERSION = 2
-_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-
-
-class FinalFailure(msgspec.Struct, frozen=True, kw_only=True):
-    """A customer that failed for good: retrying cannot help.
-
-    Attributes:
-        status: The HTTP status: 404 (no such customer) or 403 (no rights on it).
-        message: The error's message.
-        request_id: ``MS-RequestId`` of the failed request, for support.
-    """
-
-    status: int
-    message: str
-    request_id: str | None = None
-
-
-def customer_key(customer_id: str) -> str:
-    """The key that identifies a customer: a GUID in lower case (GUIDs ignore case), else as is."""
-    return customer_id.lower() if _GUID.fullmatch(customer_id) else customer_id
-
-
-class _Checkpoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    version: int
-    format: ExportFormat
-    filters: OrderFilters
-    position: Position
-    journal_bytes: int = 0
-    customers: int = 0
-    final: dict[str, FinalFailure] = msgspec.field(default_factory=dict)
 
 
 class Output(Protocol):
@@ -162,7 +136,7 @@ class CheckpointedOutput:
         layout: Layout,
         filters: OrderFilters,
         lock: FileLock,
-        state: _Checkpoint | None,
+        state: Checkpoint | None,
         done: set[str],
     ) -> None:
         self.format = layout.format
@@ -263,7 +237,7 @@ class CheckpointedOutput:
         self._lock.release()
 
     def _save(self) -> None:
-        state = _Checkpoint(
+        state = Checkpoint(
             version=CHECKPOINT_VERSION,
             format=self.format,
             filters=self.filters,
@@ -356,7 +330,7 @@ def _plan_locked(
             f"{layout.data} holds an unfinished export (checkpoint {layout.checkpoint}): add "
             "--resume to continue it, or delete the checkpoint to start over"
         )
-    state, done = _read_checkpoint(layout)
+    state, done = read_checkpoint(layout)
     if state.format is not layout.format:
         raise ExportError(
             f"the export in {layout.data} was made as {state.format}; resume it with "
@@ -370,38 +344,6 @@ def _plan_locked(
     if retry_failed:
         state.final = {}
     return CheckpointedOutput(layout, filters, lock, state, done)
-
-
-def _read_checkpoint(layout: Layout) -> tuple[_Checkpoint, set[str]]:
-    try:
-        raw = layout.checkpoint.read_bytes()
-        version = msgspec.json.decode(raw, type=dict[str, object]).get("version")
-        if version != CHECKPOINT_VERSION:
-            raise ExportError(
-                f"it was written by another version of partnercenter-async (format {version})"
-            )
-        state = msgspec.json.decode(raw, type=_Checkpoint)
-        with layout.journal.open("rb") as journal:
-            ids = journal.read(state.journal_bytes)
-        if len(ids) < state.journal_bytes:
-            raise ExportError(f"{layout.journal} is shorter than its checkpoint says")
-        decode = msgspec.json.Decoder(str).decode
-        done = {customer_key(decode(line)) for line in ids.split(b"\n") if line}
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError, ExportError) as err:
-        raise ExportError(
-            f"cannot resume from {layout.checkpoint}: {err}; delete it to start over"
-        ) from err
-    return state, done
-
-
-def filter_flags(filters: OrderFilters) -> str:
-    """The filters as the command line's flags, e.g. ``--billing-type monthly --include-price``."""
-    flags = [
-        f"--{name.replace('_', '-')}" + ("" if value is True else f" {value}")
-        for name, value in msgspec.structs.asdict(filters).items()
-        if value not in (None, False)
-    ]
-    return " ".join(flags) if flags else "no filters"
 
 
 def _open_truncated(path: Path, length: int) -> IO[bytes]:

@@ -13,9 +13,10 @@ from pathlib import Path
 from partnercenter_async._client import CustomerOrders, PartnerCenterClient
 from partnercenter_async._errors import APIStatusError, PartnerCenterError
 
+from ._checkpoint import FinalFailure, customer_key
 from ._core import OrderFilters, held_seconds, is_final, list_customer_ids, stream_orders
 from ._errors import ExportError
-from ._output import FinalFailure, Output, customer_key, plan_output
+from ._output import Output, plan_output
 from ._rows import ExportFormat
 
 logger = logging.getLogger("partnercenter_async.export")
