@@ -84,7 +84,9 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         default="public",
         help="API host and sign-in authority (default public)",
     )
-    group.add_argument("--base-url", help="API origin (default: the cloud's)")
+    group.add_argument(
+        "--base-url", help="API origin (default: PARTNERCENTER_BASE_URL, else the cloud's)"
+    )
     group.add_argument(
         "--refresh-token-file",
         type=Path,
@@ -168,8 +170,9 @@ async def connect(args: argparse.Namespace, redact: _logs.Redactor) -> AsyncIter
     authority = authority_for(args)
     credential, kind = credential_from(args, redact, authority)
     rate = args.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE
+    base_url = args.base_url or os.environ.get("PARTNERCENTER_BASE_URL") or None
     async with credential:
-        yield Connection(credential, args.base_url, rate, kind, authority)
+        yield Connection(credential, base_url, rate, kind, authority)
 
 
 def authority_for(args: argparse.Namespace) -> str:
