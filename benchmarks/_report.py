@@ -183,7 +183,14 @@ def export(result: Record) -> list[str]:
         "",
     ]
     rows = [
-        [fmt, f"{figures['orders_per_second']:,.0f}", f"{figures['share_of_stream']:.0%}"]
+        [
+            fmt,
+            f"{figures['orders_per_second']:,.0f}",
+            f"{figures['share_of_stream']:.0%}",
+            f"{figures['orders_per_cpu_second']:,.0f}",
+            f"{figures['cpu_share_of_stream']:.0%}",
+        ]
         for fmt, figures in result["summary"].items()
     ]
-    return lines + table(["format", "orders/s", "of stream_orders"], rows)
+    header = ["format", "orders/s", "of stream_orders", "orders/CPU s", "of stream_orders"]
+    return lines + table(header, rows)

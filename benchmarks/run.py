@@ -364,13 +364,22 @@ def export(runner: Runner) -> Record:
                     f"export {fmt}, round {round_ + 1}/{s.export_rounds}: "
                     f"{result['orders_per_second']:,.0f} orders/s"
                 )
-    medians = {
-        fmt: statistics.median(r["orders_per_second"] for r in runs if r["format"] == fmt)
-        for fmt in EXPORT_FORMATS
-    }
+
+    def median(fmt: str, figure: str) -> float:
+        return statistics.median(r[figure] for r in runs if r["format"] == fmt)
+
+    for run in runs:
+        run["orders_per_cpu_second"] = run["orders"] / max(run["cpu"], 1e-9)
+    wall = {fmt: median(fmt, "orders_per_second") for fmt in EXPORT_FORMATS}
+    cpu = {fmt: median(fmt, "orders_per_cpu_second") for fmt in EXPORT_FORMATS}
     summary = {
-        fmt: {"orders_per_second": rate, "share_of_stream": rate / medians["stream"]}
-        for fmt, rate in medians.items()
+        fmt: {
+            "orders_per_second": wall[fmt],
+            "share_of_stream": wall[fmt] / wall["stream"],
+            "orders_per_cpu_second": cpu[fmt],
+            "cpu_share_of_stream": cpu[fmt] / cpu["stream"],
+        }
+        for fmt in EXPORT_FORMATS
     }
     return {"customers": s.export_customers, "runs": runs, "summary": summary}
 

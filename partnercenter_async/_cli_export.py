@@ -214,7 +214,7 @@ def _report(args: argparse.Namespace, client: PartnerCenterClient, summary: Expo
         plural(len(summary.failed), "customer"),
         plural(len(summary.final), "customer"),
         plural(stats.requests, "request"),
-        plural(stats.retries, "retry").replace("retrys", "retries"),
+        plural(stats.retries, "retry", "retries"),
         stats.throttled,
         summary.elapsed,
     )

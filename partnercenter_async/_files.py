@@ -136,7 +136,8 @@ class FileLock:
             pid=os.getpid(), host=socket.gethostname(), started=time.time(), command=self._command
         )
         os.ftruncate(fd, 0)
-        os.pwrite(fd, msgspec.json.encode(owner) + b"\n", 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, msgspec.json.encode(owner) + b"\n")
         self._fd = fd
 
     def release(self) -> None:
@@ -181,7 +182,8 @@ def _try_lock(fd: int) -> bool:
 
 def _read_owner(fd: int) -> str:
     try:
-        owner = msgspec.json.decode(os.pread(fd, 4096, 0), type=_Owner)
+        os.lseek(fd, 0, os.SEEK_SET)
+        owner = msgspec.json.decode(os.read(fd, 4096), type=_Owner)
     except (OSError, msgspec.DecodeError):
         return "another process"
     since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(owner.started))

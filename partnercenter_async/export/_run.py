@@ -127,6 +127,7 @@ async def export_orders(
         stays, resume to retry them. ``final`` non-empty: those customers cannot be exported.
 
     Raises:
+        TypeError: ``customer_ids`` is one string.
         ExportError: The output cannot be written or resumed as asked (``OutputInUseError``:
             another export is writing it). Nothing was changed.
         AuthenticationError: No token, or the service refuses it: the run stops, resumably.
@@ -135,6 +136,8 @@ async def export_orders(
             resumably.
     """
     started = time.monotonic()
+    if isinstance(customer_ids, str):
+        raise TypeError("customer_ids must be an iterable of ids (or None), not one string")
     try:
         fmt = ExportFormat(format)
     except ValueError as err:
@@ -259,6 +262,6 @@ async def _fetch(
     output.close(complete=summary.complete)
 
 
-def plural(count: int, noun: str) -> str:
-    """``1 customer``, ``2 customers``, ``0 customers``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 customer``, ``2 customers``, ``0 customers`` (``nouns``: an irregular plural)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
