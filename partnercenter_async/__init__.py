@@ -7,7 +7,7 @@ Example:
     ...     orders = await client.gather_orders(["<customer-tenant-id>", ...])
 """
 
-from ._client import CustomerOrders, PartnerCenterClient
+from ._client import PartnerCenterClient
 from ._config import SCOPE, Cloud, Limits, RetryPolicy
 from ._credentials import USER_IMPERSONATION_SCOPE, RefreshTokenCredential
 from ._errors import (
@@ -56,6 +56,7 @@ from ._models import (
     ResourceCollection,
     ResourceLinks,
 )
+from ._orders import CustomerOrders
 from ._paging import AsyncPager
 from ._transport import ClientStats
 from ._version import __version__
