@@ -15,13 +15,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
-
 from . import _logs
 from ._cli_auth import UsageError, add_connection_arguments, connect, explain
 from ._cli_progress import ExportProgressView
 from ._client import PartnerCenterClient
-from ._config import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT
 from ._errors import PartnerCenterError
 from .export import (
     ExportError,
@@ -133,21 +130,15 @@ async def _export(args: argparse.Namespace, redact: _logs.Redactor) -> int:
             async with connect(args, redact) as connection:
                 if args.demo and args.demo_customers == 0 and customer_ids is None:
                     customer_ids = []
-                session = _debug_session(args)
                 client = PartnerCenterClient(
                     connection.credential,
                     base_url=connection.base_url,
                     cloud=args.cloud,
                     requests_per_minute=connection.requests_per_minute,
                     max_concurrency=args.max_concurrency,
-                    session=session,
                 )
-                try:
-                    async with client:
-                        return await _write(args, client, customer_ids, fmt, filters)
-                finally:
-                    if session is not None:
-                        await session.close()
+                async with client:
+                    return await _write(args, client, customer_ids, fmt, filters)
     except (UsageError, ExportError, ValueError) as err:
         logger.error("%s", err)
         return EXIT_USAGE
@@ -296,17 +287,6 @@ def _require_pyarrow() -> None:
         raise UsageError(
             "--format parquet needs pyarrow: pip install 'partnercenter-async[parquet]'"
         ) from err
-
-
-def _debug_session(args: argparse.Namespace) -> aiohttp.ClientSession | None:
-    """At debug level, a session that logs each request; else None (the client's own)."""
-    if args.log_level != "debug":
-        return None
-    return aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=DEFAULT_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT),
-        connector=aiohttp.TCPConnector(limit=args.max_concurrency),
-        trace_configs=[_logs.request_tracing(logging.getLogger("partnercenter_async.http"))],
-    )
 
 
 @contextlib.contextmanager

@@ -1,8 +1,7 @@
 """Logging for the command line: text or JSON lines on stderr, with secrets redacted.
 
 On a terminal with a live progress display, records are printed above it (``set_console``). At
-debug level, ``request_tracing`` adds one line per HTTP request (method, path, status, attempt,
-milliseconds, ``MS-RequestId``; never a header value that holds a token).
+debug level the client's transport logs one line per request attempt, with structured fields.
 
 Every record that reaches the handler (this package's, azure-identity's, aiohttp's) is redacted
 after formatting: bearer tokens, JWTs (every Entra ID access token is one), ``access_token``,
@@ -17,12 +16,10 @@ import contextlib
 import logging
 import re
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import msgspec
 from rich.console import Console
 
@@ -125,68 +122,6 @@ class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
             console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
         except Exception:
             self.handleError(record)
-
-
-def request_tracing(logger: logging.Logger) -> aiohttp.TraceConfig:
-    """An aiohttp trace that logs each request at debug level when it ends.
-
-    One line per attempt: ``GET /v1/customers/.../orders -> 200, attempt 1, 35 ms, MS-RequestId
-    ...``, with the same values as fields (``method``, ``path``, ``status``, ``attempt``,
-    ``milliseconds``, ``request_id``, ``correlation_id``) in JSON logs. The attempt counts the
-    sends of one ``MS-RequestId`` (a retry keeps its id). The query string is left out.
-    """
-    attempts: dict[str, int] = {}
-    trace = aiohttp.TraceConfig()
-
-    def started(ctx: Any, params: Any) -> int:
-        request_id = params.headers.get("MS-RequestId", "")
-        attempt = attempts.get(request_id, 0) + 1
-        attempts[request_id] = attempt
-        ctx.started = time.perf_counter()
-        return attempt
-
-    async def on_start(session: Any, ctx: Any, params: Any) -> None:
-        ctx.attempt = started(ctx, params)
-
-    async def on_end(session: Any, ctx: Any, params: Any) -> None:
-        status = params.response.status
-        if status < 300:
-            attempts.pop(params.headers.get("MS-RequestId", ""), None)
-        _log_request(logger, ctx, params, status, None)
-
-    async def on_error(session: Any, ctx: Any, params: Any) -> None:
-        _log_request(logger, ctx, params, None, type(params.exception).__name__)
-
-    trace.on_request_start.append(on_start)
-    trace.on_request_end.append(on_end)
-    trace.on_request_exception.append(on_error)
-    return trace
-
-
-def _log_request(
-    logger: logging.Logger, ctx: Any, params: Any, status: int | None, error: str | None
-) -> None:
-    milliseconds = round((time.perf_counter() - ctx.started) * 1000)
-    request_id = params.headers.get("MS-RequestId")
-    fields = {
-        "method": params.method,
-        "path": params.url.path,
-        "status": status,
-        "attempt": ctx.attempt,
-        "milliseconds": milliseconds,
-        "request_id": request_id,
-        "correlation_id": params.headers.get("MS-CorrelationId"),
-    }
-    logger.debug(
-        "%s %s -> %s, attempt %d, %d ms, MS-RequestId %s",
-        params.method,
-        params.url.path,
-        status if error is None else error,
-        ctx.attempt,
-        milliseconds,
-        request_id,
-        extra=fields,
-    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -194,11 +194,11 @@ def test_debug_logs_a_line_per_request_and_json_logs_carry_fields(
     argv = ["export", "--demo", "--customers", str(customers), "--out", str(tmp_path / "o.jsonl")]
     assert main([*argv, "--log-level", "debug", "--log-format", "json"]) == 3
     entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-    requests = [e for e in entries if e["logger"] == "partnercenter_async.http"]
+    requests = [e for e in entries if "elapsed_ms" in e]
     assert {e["status"] for e in requests} == {200, 404}
     first = requests[0]
-    assert first["method"] == "GET" and first["path"].startswith("/v1/customers/")
-    assert first["attempt"] == 1 and first["milliseconds"] >= 0 and first["request_id"]
+    assert first["method"] == "GET" and first["path"].startswith("/v1/customers")
+    assert first["attempts"] == 1 and first["elapsed_ms"] >= 0 and first["request_id"]
     assert "Bearer" not in json.dumps(entries) and "fake-token" not in json.dumps(entries)
     [failed] = [e for e in entries if e["message"].startswith("customer no-such-customer failed")]
     assert failed["customer_id"] == "no-such-customer" and failed["status"] == 404
