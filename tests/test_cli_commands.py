@@ -262,3 +262,14 @@ async def test_doctor_with_nothing_configured_says_what_to_set() -> None:
     assert status == 1
     assert "FAIL  token: no credential is configured" in out
     assert "AZURE_TENANT_ID" in out and "--refresh-token-file" in out and "--demo" in out
+
+
+async def test_doctor_lists_the_usual_causes_of_a_refused_token() -> None:
+    from partnercenter_async.testing import FakePartnerCenter
+
+    async with FakePartnerCenter(FakeConfig(customers=3, token="only-this-one")) as fake:
+        status, out = await run_doctor(no_azure(), "--demo-url", fake.base_url)
+    assert status == 1
+    assert "FAIL  API: 401: the token is refused" in out
+    assert "graph.windows.net" in out and "another tenant" in out
+    assert out.strip().endswith("an export would fail: see above")
