@@ -98,7 +98,10 @@ class _Report:
         self.failed |= verdict == "FAIL"
         print(f"{verdict:<5} {what}: {text}", flush=True)
         if fix:
-            print(f"      fix: {fix}", flush=True)
+            self.note("fix", fix)
+
+    def note(self, label: str, text: str) -> None:
+        print(f"      {label}: {text}", flush=True)
 
 
 async def _check(args: argparse.Namespace, redact: _logs.Redactor) -> int:
@@ -228,11 +231,11 @@ def _api_failure(report: _Report, err: PartnerCenterError) -> None:
     if isinstance(err, UnauthorizedError):
         report.line("FAIL", "API", f"401: the token is refused ({err})")
         for cause in _UNAUTHORIZED_CAUSES:
-            report.line("", "      cause", cause)
+            report.note("cause", cause)
     elif isinstance(err, PermissionDeniedError):
         report.line("FAIL", "API", f"403: the token may not list customers ({err})")
         for cause in _FORBIDDEN_CAUSES:
-            report.line("", "      cause", cause)
+            report.note("cause", cause)
     elif isinstance(err, CredentialError | AuthenticationError):
         report.line("FAIL", "API", str(err), "see the token line above")
     elif isinstance(err, APIStatusError):
