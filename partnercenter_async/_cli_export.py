@@ -211,10 +211,10 @@ def _report(args: argparse.Namespace, client: PartnerCenterClient, summary: Expo
     )
     for customer_id, failure in summary.final.items():
         logger.warning(
-            "customer %s cannot be exported: %d %s",
+            "customer %s cannot be exported: %s%s",
             customer_id,
-            failure.status,
             failure.message,
+            f" (MS-RequestId {failure.request_id})" if failure.request_id else "",
             extra={
                 "customer_id": customer_id,
                 "status": failure.status,
