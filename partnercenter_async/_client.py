@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import random
 import time
 import uuid
@@ -17,7 +18,6 @@ from types import TracebackType
 from typing import Literal, Self, TypeVar, overload
 
 import aiohttp
-import msgspec
 from azure.core.credentials_async import AsyncTokenCredential
 from yarl import URL
 
@@ -272,9 +272,9 @@ class PartnerCenterClient:
             raise ValueError("give customer_id or resource_type, not both: the service takes one")
         for field, value in (("CustomerId", customer_id), ("ResourceType", resource_type)):
             if value is not None:
-                query["filter"] = msgspec.json.encode(
-                    {"Field": field, "Value": value, "Operator": "equals"}
-                ).decode()
+                query["filter"] = json.dumps(
+                    {"Field": field, "Value": value, "Operator": "equals"}, separators=(",", ":")
+                )
         return self._pager("/auditrecords", query, _audit_records_page, route="/auditrecords")
 
     async def get_order(
