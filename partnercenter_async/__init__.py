@@ -60,6 +60,15 @@ from ._orders import CustomerOrders
 from ._paging import AsyncPager
 from ._transport import ClientStats
 from ._version import __version__
+from .export import (
+    ExportError,
+    ExportFormat,
+    ExportProgress,
+    ExportSummary,
+    FinalFailure,
+    OutputInUseError,
+    export_orders,
+)
 
 __all__ = [
     "SCOPE",
@@ -83,6 +92,11 @@ __all__ = [
     "Customer",
     "CustomerOrders",
     "ErrorBody",
+    "ExportError",
+    "ExportFormat",
+    "ExportProgress",
+    "ExportSummary",
+    "FinalFailure",
     "GatherError",
     "KeyValuePair",
     "Limits",
@@ -96,6 +110,7 @@ __all__ = [
     "OrderLinks",
     "OrderStatus",
     "OrderTransactionType",
+    "OutputInUseError",
     "PagingError",
     "PartnerCenterClient",
     "PartnerCenterError",
@@ -115,4 +130,5 @@ __all__ = [
     "UnauthorizedError",
     "UnsafeRequestError",
     "__version__",
+    "export_orders",
 ]
