@@ -7,7 +7,7 @@ Example:
     ...     orders = await client.gather_orders(["<customer-tenant-id>", ...])
 """
 
-from ._client import CustomerOrders, PartnerCenterClient
+from ._client import PartnerCenterClient
 from ._config import SCOPE, Cloud, Limits, RetryPolicy
 from ._credentials import USER_IMPERSONATION_SCOPE, RefreshTokenCredential
 from ._errors import (
@@ -56,9 +56,19 @@ from ._models import (
     ResourceCollection,
     ResourceLinks,
 )
+from ._orders import CustomerOrders
 from ._paging import AsyncPager
 from ._transport import ClientStats
 from ._version import __version__
+from .export import (
+    ExportError,
+    ExportFormat,
+    ExportProgress,
+    ExportSummary,
+    FinalFailure,
+    OutputInUseError,
+    export_orders,
+)
 
 __all__ = [
     "SCOPE",
@@ -82,6 +92,11 @@ __all__ = [
     "Customer",
     "CustomerOrders",
     "ErrorBody",
+    "ExportError",
+    "ExportFormat",
+    "ExportProgress",
+    "ExportSummary",
+    "FinalFailure",
     "GatherError",
     "KeyValuePair",
     "Limits",
@@ -95,6 +110,7 @@ __all__ = [
     "OrderLinks",
     "OrderStatus",
     "OrderTransactionType",
+    "OutputInUseError",
     "PagingError",
     "PartnerCenterClient",
     "PartnerCenterError",
@@ -114,4 +130,5 @@ __all__ = [
     "UnauthorizedError",
     "UnsafeRequestError",
     "__version__",
+    "export_orders",
 ]

@@ -18,7 +18,8 @@ from yarl import URL
 from ._config import Limits
 from ._errors import PagingError, PartnerCenterError, UnsafeRequestError
 from ._models import ResourceCollection
-from ._transport import Response, Transport
+from ._responses import Response
+from ._transport import Transport
 from ._urls import check_link, resolve_link
 
 __all__ = ["AsyncPager", "PageRequest"]

@@ -18,45 +18,35 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from http import HTTPStatus
-from typing import NamedTuple, TypedDict, TypeVar
+from typing import NamedTuple
 
 import aiohttp
-import msgspec
 from yarl import URL
 
 from ._auth import TokenCache
 from ._config import DEFAULT_BURST, DEFAULT_CONNECT_TIMEOUT, Limits, RetryPolicy
 from ._errors import (
-    STATUS_ERRORS,
-    APIConnectionError,
     APIStatusError,
-    APITimeoutError,
     ClientClosedError,
     PartnerCenterError,
     RateLimitError,
-    ResponseDecodeError,
     ResponseTooLargeError,
-    ServerError,
 )
-from ._models import ErrorBody, error_body_decoder, strip_bom
+from ._models import strip_bom
+from ._responses import Context, Response, connection_failure, redact, status_failure
 from ._retry import RetryBudget, parse_retry_after, retry_delay
 from ._telemetry import RequestTrace, Telemetry
 from ._throttle import HoldTooLong, Throttle
 from ._version import __version__
 
-__all__ = ["ClientStats", "Response", "Transport"]
+__all__ = ["ClientStats", "Transport"]
 
 logger = logging.getLogger("partnercenter_async")
-
-T = TypeVar("T")
 
 USER_AGENT = (
     f"partnercenter-async/{__version__} Python/{platform.python_version()} "
     f"aiohttp/{aiohttp.__version__}"
 )
-_BODY_START = 500
-_REDACTED = b"[redacted]"
 
 
 @dataclass(slots=True)
@@ -77,59 +67,6 @@ class ClientStats:
     held_seconds: float = 0.0
 
 
-class Response:
-    """A 2xx answer to one logical request: its body (without BOM) and where it came from."""
-
-    __slots__ = ("_token", "attempts", "body", "correlation_id", "method", "request_id", "url")
-
-    def __init__(
-        self,
-        method: str,
-        url: URL,
-        body: bytes,
-        *,
-        request_id: str,
-        correlation_id: str,
-        attempts: int,
-        token: str,
-    ) -> None:
-        self.method = method
-        self.url = url
-        self.body = body
-        self.request_id = request_id
-        self.correlation_id = correlation_id
-        self.attempts = attempts
-        self._token = token  # only to redact it from error bodies; never shown
-
-    def __repr__(self) -> str:
-        return f"<Response {self.method} {self.url.raw_path} {len(self.body)} bytes>"
-
-    def decode(self, decoder: msgspec.json.Decoder[T], item: msgspec.Raw | None = None) -> T:
-        """The body, or one ``item`` of it, decoded.
-
-        Raises:
-            ResponseDecodeError: Not JSON of the decoder's type, not UTF-8, or nested too deep;
-                ``body_start`` holds the first 500 bytes, the bearer token redacted.
-        """
-        data = self.body if item is None else item
-        try:
-            return decoder.decode(data)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError) as err:
-            start = redact(bytes(data)[:_BODY_START], self._token)
-            problem = (
-                "is empty" if not start else f"does not decode ({redact_text(err, self._token)})"
-            )
-            what = f"{self.method} {self.url.raw_path}" + (": an item" if item is not None else "")
-            failure = ResponseDecodeError(
-                f"{what}: the response body {problem}",
-                body_start=start,
-                request_id=self.request_id,
-                correlation_id=self.correlation_id,
-                attempts=self.attempts,
-            )
-        raise failure  # outside the except block: msgspec's error stays out of the chain
-
-
 class _State(enum.Enum):
     UNOPENED = "unopened"
     OPEN = "open"
@@ -147,14 +84,6 @@ class _Opened(NamedTuple):
 
 class _TooLarge(Exception):
     pass
-
-
-class _Context(TypedDict):
-    """What every error of a request carries."""
-
-    request_id: str
-    correlation_id: str
-    attempts: int
 
 
 class Transport:
@@ -309,7 +238,6 @@ class Transport:
         while True:
             attempts += 1
             token = (await self._tokens.get()).token
-            trace.attempt(attempts)
             outcome = await self._attempt(
                 opened, url, headers, token, request_id, attempts, deadline, trace
             )
@@ -356,7 +284,7 @@ class Transport:
         trace: RequestTrace,
     ) -> Response | PartnerCenterError:
         """Send once: the 2xx ``Response``, or the failure it ended in (not raised)."""
-        context = _Context(
+        context = Context(
             request_id=request_id, correlation_id=self._correlation_id, attempts=attempts
         )
         headers = {**self._headers, "Authorization": f"Bearer {token}", "MS-RequestId": request_id}
@@ -378,6 +306,7 @@ class Transport:
                 trace.waited("throttle_hold", admission.held)
             if admission.paced:
                 trace.waited("rate_limiter", admission.paced)
+            trace.attempt(attempts)  # now sent: the waits and the semaphore are behind it
             self.stats.requests += 1
             self.in_flight += 1
             try:
@@ -394,22 +323,8 @@ class Transport:
                     limit=self._limits.max_body_bytes,
                     **context,
                 )
-            except TimeoutError as err:
-                return _chained(
-                    APITimeoutError(
-                        f"GET {url.raw_path} timed out after {self._timeout.total:g} s", **context
-                    ),
-                    err,
-                    token,
-                )
-            except aiohttp.ClientError as err:
-                return _chained(
-                    APIConnectionError(
-                        f"GET {url.raw_path} failed: {_describe(err, token)}", **context
-                    ),
-                    err,
-                    token,
-                )
+            except (TimeoutError, aiohttp.ClientError) as err:
+                return connection_failure(url, err, self._timeout.total, token, context)
             except RuntimeError:  # aiohttp's "Session is closed", after aclose()
                 if not self.closed:
                     raise
@@ -419,15 +334,23 @@ class Transport:
             finally:
                 self.in_flight -= 1
         trace.response(status)
-        logger.debug(
-            "GET %s %d in %.0f ms, attempt %d, MS-RequestId %s",
-            url.raw_path,
-            status,
-            (self._clock() - started) * 1000,
-            attempts,
-            request_id,
-            extra={"status": status, "request_id": request_id, "attempt": attempts},
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed_ms = round((self._clock() - started) * 1000)
+            logger.debug(
+                "GET %s %d in %d ms, attempt %d, MS-RequestId %s",
+                url.raw_path,
+                status,
+                elapsed_ms,
+                attempts,
+                request_id,
+                extra={
+                    "method": "GET",
+                    "path": url.raw_path,
+                    "status": status,
+                    "elapsed_ms": elapsed_ms,
+                    **context,
+                },
+            )
         if 200 <= status < 300:
             opened.throttle.succeeded()
             self._budget.succeeded()
@@ -447,7 +370,7 @@ class Transport:
             self.stats.throttled += 1
             opened.throttle.throttled(retry_after, admission.epoch)
             self.stats.held_seconds = opened.throttle.held_seconds
-        return _status_error(url, status, redact(body, token), retry_after, **context)
+        return status_failure(url, status, redact(body, token), retry_after, context)
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
         """The whole body, decompressed, refusing to read past ``Limits.max_body_bytes``."""
@@ -464,77 +387,3 @@ class Transport:
                 raise _TooLarge
             chunks.append(chunk)
         return b"".join(chunks)
-
-
-def redact(data: bytes, token: str) -> bytes:
-    """``data`` with every copy of the bearer ``token`` replaced by ``[redacted]``."""
-    return data.replace(token.encode(), _REDACTED) if token else data
-
-
-def redact_text(value: object, token: str) -> str:
-    """``str(value)`` with the bearer ``token`` replaced by ``[redacted]``."""
-    return str(value).replace(token, "[redacted]") if token else str(value)
-
-
-def _chained(failure: PartnerCenterError, cause: BaseException, token: str) -> PartnerCenterError:
-    """``failure`` with ``cause`` chained, unless the cause, or anything chained to it, could
-    show the token (aiohttp's response errors carry the request's headers in ``request_info``)."""
-    node: BaseException | None = cause
-    while node is not None:
-        if hasattr(node, "request_info") or token in repr(node) or token in str(node):
-            return failure
-        node = node.__cause__ or node.__context__
-    failure.__cause__ = cause
-    return failure
-
-
-def _describe(err: aiohttp.ClientError, token: str) -> str:
-    if isinstance(err, aiohttp.ClientPayloadError):
-        return f"the response body was cut short ({redact_text(err, token)})"
-    text = redact_text(err, token)
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
-
-
-def _status_error(
-    url: URL,
-    status: int,
-    body: bytes,
-    retry_after: float | None,
-    *,
-    request_id: str,
-    correlation_id: str,
-    attempts: int,
-) -> APIStatusError:
-    """The typed error of a non-2xx answer, its body parsed in either shape when it can be."""
-    try:
-        parsed: ErrorBody | None = error_body_decoder.decode(strip_bom(body))
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        parsed = None
-    message = f"GET {url.raw_path}: {status} {_reason(status)}"
-    if parsed is not None:
-        if detail := parsed.description or parsed.message:
-            message += f": {detail[:_BODY_START]}"
-        if parsed.code is not None:
-            message += f" (code {parsed.code})"
-    if status == 429:
-        cls: type[APIStatusError] = RateLimitError
-    elif status >= 500:
-        cls = ServerError
-    else:
-        cls = STATUS_ERRORS.get(status, APIStatusError)
-    return cls(
-        message,
-        status=status,
-        body=parsed,
-        retry_after=retry_after,
-        request_id=request_id,
-        correlation_id=correlation_id,
-        attempts=attempts,
-    )
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown Status"

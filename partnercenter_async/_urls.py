@@ -17,7 +17,6 @@ from ._errors import UnsafeRequestError
 API_VERSION = "/v1"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UNSENDABLE = re.compile(r"[\x00-\x20\x7f]|[^\x00-\x7f]")  # in a link: controls, space, non-ASCII
-_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+").fullmatch  # RFC 3986 unreserved characters
 
 
 def path_segment(value: object, what: str) -> str:
@@ -29,8 +28,6 @@ def path_segment(value: object, what: str) -> str:
     """
     if not isinstance(value, str) or not value.strip() or value in (".", ".."):
         raise UnsafeRequestError(f"{what} must be a non-empty string, got {value!r}")
-    if _UNRESERVED(value):
-        return value  # the usual case, a GUID: nothing to encode
     if _CONTROL.search(value):
         raise UnsafeRequestError(f"{what} must not contain control characters, got {value!r}")
     try:
@@ -40,10 +37,17 @@ def path_segment(value: object, what: str) -> str:
 
 
 def api_url(base: str, path: str, query: Mapping[str, str] | None = None) -> URL:
-    """``base`` (an origin) + ``/v1`` + ``path`` (already encoded) + ``query`` (encoded here)."""
+    """``base`` (an origin) + ``/v1`` + ``path`` (already encoded) + ``query`` (encoded here).
+
+    Raises:
+        UnsafeRequestError: A query value that is not valid Unicode (a lone surrogate).
+    """
     url = f"{base}{API_VERSION}{path}"
     if query:
-        url += "?" + urlencode(query, quote_via=quote)
+        try:
+            url += "?" + urlencode(query, quote_via=quote)
+        except UnicodeEncodeError:
+            raise UnsafeRequestError(f"a query value is not valid Unicode: {query!r}") from None
     return URL(url, encoded=True)
 
 

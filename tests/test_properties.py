@@ -17,7 +17,7 @@ from partnercenter_async._models import (
     orders_page_decoder,
     raw_orders_page_decoder,
 )
-from partnercenter_async._transport import Response
+from partnercenter_async._responses import Response
 
 text = st.text(max_size=20)
 money = st.floats(allow_nan=False, allow_infinity=False, width=32)

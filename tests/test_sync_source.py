@@ -49,14 +49,16 @@ def test_tables_keys_and_unknown_fields(tmp_path: Path) -> None:
     }
     pipeline.run(partner_center_source(Batch(orders=[order])))
     pipeline.run(partner_center_source(Batch(orders=[order | {"status": "completed"}])))
-    assert _rows(pipeline, "SELECT customer_id, id, status, brand_new_field__nested FROM orders") == [
-        ("c1", "o1", "completed", "kept")
-    ]
+    assert _rows(
+        pipeline, "SELECT customer_id, id, status, brand_new_field__nested FROM orders"
+    ) == [("c1", "o1", "completed", "kept")]
     lines = "SELECT line_item_number, pricing__list_price FROM orders__line_items"
     assert _rows(pipeline, lines) == [(0, 22.0)]  # replaced with its order, not doubled
 
 
-async def test_the_full_source_runs_on_dlts_own_loop(fake: FakePartnerCenter, tmp_path: Path) -> None:
+async def test_the_full_source_runs_on_dlts_own_loop(
+    fake: FakePartnerCenter, tmp_path: Path
+) -> None:
     async with fake:
         base_url = fake.base_url
 

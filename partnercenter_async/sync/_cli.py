@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from partnercenter_async import _logs
-from partnercenter_async._config import DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_MINUTE, Cloud
+from partnercenter_async._cli_auth import add_connection_arguments
 
 from ._select import parse_duration
 
@@ -33,25 +33,26 @@ if TYPE_CHECKING:
     from ._run import SyncSummary
     from ._state import Target
 
-__all__ = ["add_parser", "main"]
+__all__ = ["add_parser", "run"]
 
 logger = logging.getLogger("partnercenter_async.sync")
 
-DEMO_CUSTOMERS = 300
-DEMO_REQUESTS_PER_MINUTE = 6000.0
 PROGRESS_LOG_SECONDS = 10.0
 _EXTRA = "sync needs dlt: pip install 'partnercenter-async[sync]'"
 
 
-def add_parser(commands: Any) -> None:
-    """Add the ``sync`` subcommand to ``commands`` (an ``argparse`` subparsers object)."""
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``sync`` (its flags; ``run`` as its default)."""
     sync = commands.add_parser(
         "sync",
         help="keep a database of every order fresh (DuckDB, PostgreSQL, any dlt destination)",
         description="Load every customer's orders into a database with dlt, then keep it fresh: "
         "later runs read the activity log and re-read only customers with activity, pending "
         "orders, new ones and those older than --max-age. Tables: customers, orders, "
-        "orders__line_items, sync_customers, sync_runs. Credentials as for export.",
+        "orders__line_items, sync_customers, sync_runs. Credentials as for export. --demo: one "
+        "simulated day later on each run. Exit status: 0 every selected customer read (or "
+        "marked: 404/403); 1 some failed (the next run retries them) or the run stopped; 2 bad "
+        "usage; 130 Ctrl-C; 143 SIGTERM.",
     )
     sync.add_argument(
         "--destination",
@@ -68,24 +69,15 @@ def add_parser(commands: Any) -> None:
         default="7d",
         help="re-read every customer at least this often (90s, 15m, 12h, 7d; default 7d)",
     )
-    sync.add_argument("--demo", action="store_true", help="sync a built-in fake service")
-    sync.add_argument("--demo-customers", type=_count, default=DEMO_CUSTOMERS)
-    # The same flags as export's (kept in step by hand).
-    sync.add_argument("--cloud", choices=[c.name.lower() for c in Cloud], default="public")
-    sync.add_argument("--base-url", help="API origin (default: the cloud's)")
-    sync.add_argument("--refresh-token-file", type=_path, help="App+User: a refresh token file")
-    sync.add_argument(
-        "--requests-per-minute",
-        type=float,
-        help=f"default {DEFAULT_REQUESTS_PER_MINUTE:g}; {DEMO_REQUESTS_PER_MINUTE:g} with --demo",
-    )
-    sync.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY)
-    sync.add_argument("--billing-type", help="only orders of this billing cycle")
+    sync.add_argument("--billing-type", help="only orders of this billing cycle, e.g. monthly")
     sync.add_argument("--indirect-reseller-id", help="only orders of this indirect reseller")
     sync.add_argument("--include-price", action="store_true", help="include pricing")
-    sync.add_argument("--include-system-purchases", action="store_true")
-    sync.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
-    sync.add_argument("--log-format", choices=["text", "json"], default="text")
+    sync.add_argument(
+        "--include-system-purchases", action="store_true", help="include system purchases"
+    )
+    add_connection_arguments(sync)
+    _logs.add_arguments(sync)
+    sync.set_defaults(run=run)
 
 
 def _duration(text: str) -> Any:
@@ -95,20 +87,8 @@ def _duration(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def _count(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
-    return int(text)
-
-
-def _path(text: str) -> Any:
-    from pathlib import Path
-
-    return Path(text)
-
-
-def main(args: argparse.Namespace) -> int:
-    """Run ``sync`` with parsed ``args``; return the exit status."""
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run ``sync`` as parsed from ``argv``; return the exit status."""
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # no calls home unless asked
     redact = _logs.Redactor()
     with _logs.configured(args.log_level, args.log_format, redact):
@@ -138,7 +118,8 @@ def main(args: argparse.Namespace) -> int:
 async def _main(args: argparse.Namespace, target: Target, redact: _logs.Redactor) -> int:
     import dlt
 
-    from partnercenter_async._cli import _cancel_on_sigterm, _credential, _explain, _UsageError
+    from partnercenter_async._cli_auth import DEMO_REQUESTS_PER_MINUTE, UsageError, connect, explain
+    from partnercenter_async._cli_export import cancel_on_sigterm
     from partnercenter_async._errors import PartnerCenterError
     from partnercenter_async._models import OrderFilters
 
@@ -151,12 +132,7 @@ async def _main(args: argparse.Namespace, target: Target, redact: _logs.Redactor
         include_price=args.include_price,
         include_system_purchases=args.include_system_purchases,
     )
-    try:
-        credential = None if args.demo else _credential(args, redact)
-    except _UsageError as err:
-        logger.error("%s", err)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="partnercenter-sync-") as work, _cancel_on_sigterm():
+    with tempfile.TemporaryDirectory(prefix="partnercenter-sync-") as work, cancel_on_sigterm():
         pipeline = dlt.pipeline(
             pipeline_name="partner_center",
             destination=target.destination,
@@ -167,15 +143,17 @@ async def _main(args: argparse.Namespace, target: Target, redact: _logs.Redactor
         try:
             prior = await asyncio.to_thread(read_state, pipeline)
         except Exception as err:
-            logger.error("cannot read the destination's state: %s", _explain(err))
+            logger.error("cannot read the destination's state: %s", explain(err, args))
             return 1
         try:
-            if credential is None:
+            if args.demo and not (args.demo_url or args.base_url or args.refresh_token_file):
                 from partnercenter_async.testing import StaticTokenCredential
 
                 rate = args.requests_per_minute or DEMO_REQUESTS_PER_MINUTE
                 fake = demo_fake(
-                    prior.demo_runs, customers=args.demo_customers, requests_per_minute=rate
+                    prior.demo_runs,
+                    customers=max(args.demo_customers - 1, 0),  # the sample one on top
+                    requests_per_minute=rate,
                 )
                 logger.info("demo: simulated day %d (%s)", prior.demo_runs, f"{fake.now:%Y-%m-%d}")
                 async with fake:
@@ -189,16 +167,26 @@ async def _main(args: argparse.Namespace, target: Target, redact: _logs.Redactor
                         filters,
                         now=lambda: fake.now,
                     )
-            async with credential:
-                rate = args.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE
-                return await _run(args, credential, args.base_url, rate, pipeline, prior, filters)
+            async with connect(args, redact) as connection:
+                return await _run(
+                    args,
+                    connection.credential,
+                    connection.base_url,
+                    connection.requests_per_minute,
+                    pipeline,
+                    prior,
+                    filters,
+                )
+        except UsageError as err:
+            logger.error("%s", err)
+            return 2
         except PartnerCenterError as err:
-            logger.error("sync stopped: %s", _explain(err))
+            logger.error("sync stopped: %s", explain(err, args))
             return 1
         except Exception as err:  # dlt's load failures: the destination refused or went away
             if type(err).__module__.split(".")[0] != "dlt":
                 raise
-            logger.error("sync stopped while loading: %s", _explain(err))
+            logger.error("sync stopped while loading: %s", explain(err, args))
             return 1
 
 
