@@ -30,6 +30,8 @@ from ._errors import (
     UnsafeRequestError,
 )
 from ._models import (
+    AuditDataItem,
+    AuditRecord,
     BillingCycle,
     ClientContext,
     CompanyProfile,
@@ -39,6 +41,7 @@ from ._models import (
     LineItemTransactionType,
     Link,
     Order,
+    OrderFilters,
     OrderLineItem,
     OrderLineItemLinks,
     OrderLinks,
@@ -50,6 +53,7 @@ from ._models import (
     ResourceAttributes,
     ResourceCollection,
     ResourceLinks,
+    UserCredentials,
 )
 from ._version import __version__
 
@@ -59,6 +63,8 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AuditDataItem",
+    "AuditRecord",
     "AuthenticationError",
     "BadRequestError",
     "BillingCycle",
@@ -78,6 +84,7 @@ __all__ = [
     "Link",
     "NotFoundError",
     "Order",
+    "OrderFilters",
     "OrderLineItem",
     "OrderLineItemLinks",
     "OrderLinks",
@@ -99,5 +106,6 @@ __all__ = [
     "ServerError",
     "UnauthorizedError",
     "UnsafeRequestError",
+    "UserCredentials",
     "__version__",
 ]

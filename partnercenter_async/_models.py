@@ -1,20 +1,26 @@
 """msgspec Structs for Partner Center's orders and customers, and their decoders.
 
 Source: the "Get orders for a customer" REST reference (every ``Microsoft.Partner...``
-definition) and the facts in ``shared/reference/partner-center.md``. Enumerations are typed as
-``str`` so that values the reference does not list are kept; the ``StrEnum`` classes name the known
-ones and compare equal to them. Unknown fields are ignored, never an error.
+definition), Microsoft's .NET SDK models and the facts in ``shared/reference/partner-center.md``.
+Enumerations are typed as ``str`` so that values the reference does not list are kept; the
+``StrEnum`` classes of ``_enums`` name the known ones and compare equal to any spelling of them.
+Unknown fields are ignored, never an error. ``OrderFilters`` (the request side) lives in
+``_filters`` and is re-exported here.
 """
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from ._enums import BillingCycle, LineItemTransactionType, OrderStatus, OrderTransactionType
+from ._filters import OrderFilters
+
 __all__ = [
+    "AuditDataItem",
+    "AuditRecord",
     "BillingCycle",
     "ClientContext",
     "CompanyProfile",
@@ -24,6 +30,7 @@ __all__ = [
     "LineItemTransactionType",
     "Link",
     "Order",
+    "OrderFilters",
     "OrderLineItem",
     "OrderLineItemLinks",
     "OrderLinks",
@@ -35,50 +42,10 @@ __all__ = [
     "ResourceAttributes",
     "ResourceCollection",
     "ResourceLinks",
+    "UserCredentials",
 ]
 
 T = TypeVar("T")
-
-
-class BillingCycle(enum.StrEnum):
-    """Known ``Order.billingCycle`` values (snake_case on the wire)."""
-
-    UNKNOWN = "unknown"
-    MONTHLY = "monthly"
-    ANNUAL = "annual"
-    NONE = "none"
-    ONE_TIME = "one_time"
-    TRIENNIAL = "triennial"
-    BIENNIAL = "biennial"
-
-
-class OrderStatus(enum.StrEnum):
-    """Known ``Order.status`` values."""
-
-    UNKNOWN = "unknown"
-    COMPLETED = "completed"
-    PENDING = "pending"
-    CANCELLED = "cancelled"
-
-
-class OrderTransactionType(enum.StrEnum):
-    """Known ``Order.transactionType`` values."""
-
-    USER_PURCHASE = "UserPurchase"
-    SYSTEM_PURCHASE = "SystemPurchase"
-    SYSTEM_BILLING = "SystemBilling"
-
-
-class LineItemTransactionType(enum.StrEnum):
-    """Known ``OrderLineItem.transactionType`` values."""
-
-    NEW = "new"
-    RENEW = "renew"
-    ADD_QUANTITY = "addQuantity"
-    REMOVE_QUANTITY = "removeQuantity"
-    CANCEL = "cancel"
-    CONVERT = "convert"
-    CUSTOMER_CREDIT = "customerCredit"
 
 
 class _Model(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True, gc=False):
@@ -124,12 +91,18 @@ class ResourceLinks(_Model):
 
 
 class ResourceCollection(_Model, Generic[T]):
-    """``ResourceCollection[T]``: one page. ``total_count`` is the number of items in this page."""
+    """``ResourceCollection[T]``: one page. ``total_count`` is the number of items in this page.
+
+    ``continuation_token`` is set on seek-based collections (customers, audit records): the
+    next link's ``MS-ContinuationToken``, repeated at the top level (.NET SDK
+    ``SeekBasedResourceCollection``). Follow ``links.next``, which carries it too.
+    """
 
     total_count: int | None = None
     items: list[T] = []
     links: ResourceLinks | None = None
     attributes: ResourceAttributes | None = None
+    continuation_token: str | None = None
 
 
 class ClientContext(_Model):
@@ -187,8 +160,11 @@ class OrderLineItem(_Model):
     """``OrderLineItem``: one product of an order.
 
     ``transaction_type`` keeps unlisted values; compare it with ``LineItemTransactionType``.
+    ``term_duration`` is an ISO 8601 duration such as ``P1Y``, or ``""`` (seen in real traffic).
+    ``additional_partner_ids_on_record`` lists further partner ids (MPN ids, strings of digits).
     """
 
+    additional_partner_ids_on_record: list[str] | None = None
     attestation_accepted: bool | None = None
     custom_term_end_date: str | None = None
     friendly_name: str | None = None
@@ -231,6 +207,7 @@ class Order(_Model):
     status: str | None = None
     total_price: float | None = None
     transaction_type: str | None = None
+    partner_on_record_attestation_accepted: bool | None = None
     client: ClientContext | None = None
     links: OrderLinks | None = None
     attributes: ResourceAttributes | None = None
@@ -241,21 +218,88 @@ class Order(_Model):
 
 
 class CompanyProfile(_Model):
-    """A customer's ``companyProfile``."""
+    """A customer's ``companyProfile`` (.NET SDK ``CustomerCompanyProfile``)."""
 
     tenant_id: str | None = None
     domain: str | None = None
     company_name: str | None = None
+    organization_registration_number: str | None = None
+    links: ResourceLinks | None = None
+    attributes: ResourceAttributes | None = None
+
+
+class UserCredentials(_Model):
+    """``UserCredentials`` of a customer (set when one is created); the repr hides the password."""
+
+    user_name: str | None = None
+    password: str | None = None
+
+    def __repr__(self) -> str:
+        hidden = None if self.password is None else "***"
+        return f"UserCredentials(user_name={self.user_name!r}, password={hidden!r})"
 
 
 class Customer(_Model):
-    """A customer of the partner, from ``GET /v1/customers``. ``id`` is the customer tenant id."""
+    """A customer of the partner, from ``GET /v1/customers`` (.NET SDK ``Customer``).
+
+    ``id`` is the customer tenant id. ``billing_profile`` is kept as the service's JSON object
+    (camelCase keys: ``id``, ``email``, ``culture``, ``language``, ``companyName``,
+    ``defaultAddress``, ...), since its shape varies by country. ``custom_domains`` lists domain
+    names; ``associated_partner_id`` is the indirect reseller's id, when there is one.
+    """
 
     id: str
+    commerce_id: str | None = None
     company_profile: CompanyProfile | None = None
+    billing_profile: dict[str, Any] | None = None
     relationship_to_partner: str | None = None
+    allow_delegated_access: bool | None = None
+    user_credentials: UserCredentials | None = None
+    custom_domains: list[str] | None = None
+    associated_partner_id: str | None = None
     links: ResourceLinks | None = None
     attributes: ResourceAttributes | None = None
+
+
+class AuditDataItem(_Model):
+    """One ``customizedData`` entry of an audit record; ``value`` may be null."""
+
+    key: str
+    value: str | int | float | bool | None = None
+
+
+class AuditRecord(_Model):
+    """One activity-log record, from ``GET /v1/auditrecords`` (.NET SDK ``AuditRecord``).
+
+    ``operation_date`` is always timezone-aware (UTC when the service gives no offset); the
+    service sends 7 fractional digits, of which the 7th is lost. ``resource_old_value`` and
+    ``resource_new_value`` are JSON *strings* holding the resource with PascalCase keys.
+    ``operation_type`` (``create_order``, ...), ``resource_type`` (``order``, ...) and
+    ``operation_status`` (``succeeded``, ``failed``, ``progress``, ``decline``) are snake_case
+    strings; new values appear without notice. Treat ``id`` as opaque (absent on old records).
+    """
+
+    id: str | None = None
+    partner_id: str | None = None
+    participants: list[str] | None = None
+    customer_id: str | None = None
+    customer_name: str | None = None
+    user_principal_name: str | None = None
+    application_id: str | None = None
+    resource_type: str | None = None
+    resource_old_value: str | None = None
+    resource_new_value: str | None = None
+    operation_type: str | None = None
+    original_correlation_id: str | None = None
+    operation_date: datetime | None = None
+    operation_status: str | None = None
+    customized_data: list[AuditDataItem] = []
+    session_id: str | None = None
+    attributes: ResourceAttributes | None = None
+
+    def __post_init__(self) -> None:
+        if self.operation_date is not None and self.operation_date.tzinfo is None:
+            self.operation_date = self.operation_date.replace(tzinfo=UTC)
 
 
 class ErrorBody(_Model):
@@ -282,6 +326,7 @@ orders_page_decoder = msgspec.json.Decoder(ResourceCollection[Order])
 raw_orders_page_decoder = msgspec.json.Decoder(ResourceCollection[msgspec.Raw])
 customers_page_decoder = msgspec.json.Decoder(ResourceCollection[Customer])
 error_body_decoder = msgspec.json.Decoder(ErrorBody)
+audit_records_page_decoder = msgspec.json.Decoder(ResourceCollection[AuditRecord])
 
 
 def strip_bom(body: bytes) -> bytes:
