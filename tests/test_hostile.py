@@ -17,8 +17,8 @@ import random
 import time
 import traceback
 import tracemalloc
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from azure.core.credentials import AccessToken
@@ -49,6 +49,9 @@ MiB = 2**20
 LIMITS = Limits(max_body_bytes=8 * MiB, max_pages=20)
 RETRY = RetryPolicy(max_attempts=2)
 SURROGATE = "\ud800"
+GUARD = 10.0
+"""Real seconds any one listing or fan-out may take: ends a run-away client's test early."""
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -71,6 +74,26 @@ class FixedCredential:
 
     async def close(self) -> None:
         pass
+
+
+async def drain(items: AsyncIterable[T], cap: int = 5_000) -> list[T]:
+    """Every item; a client that follows a loop or reads without end fails here, not the machine.
+
+    Raises:
+        AssertionError: More than `cap` items (the fake holds fewer), or `GUARD` seconds passed.
+    """
+    out: list[T] = []
+    async with asyncio.timeout(GUARD):
+        async for item in items:
+            out.append(item)
+            assert len(out) <= cap, "more items than the fake holds: a loop was followed"
+    return out
+
+
+async def guarded(call: Awaitable[T]) -> T:
+    """`call`, given `GUARD` real seconds at most."""
+    async with asyncio.timeout(GUARD):
+        return await call
 
 
 def hostile(fake: FakePartnerCenter, customer_id: str | None, fault: Fault) -> None:
@@ -160,7 +183,7 @@ async def test_a_body_over_the_limit_fails_before_it_is_read_past_it(
     with peak_memory_below(100 * MiB):
         async with make_client(limits=Limits(max_body_bytes=limit), retry=RETRY) as client:
             with pytest.raises(ResponseTooLargeError):
-                [o async for o in client.list_orders(cid)]
+                await drain(client.list_orders(cid))
             await streams_ended(fake)
     # the fake wrote at most the limit plus what socket buffers hold, never the 2 GiB or 1 GiB
     assert fake.hostile.streamed_bytes < limit + 24 * MiB
@@ -178,9 +201,9 @@ async def test_a_self_looping_next_link_is_a_paging_error_naming_the_loop(
         pager = client.list_orders(cid)
         assert isinstance(pager, AsyncPager)
         with pytest.raises(PagingError) as caught:
-            [o async for o in pager]
+            await drain(pager)
         fake.inject(cid, Fault.SELF_LOOP)
-        results = await client.gather_orders([cid], return_exceptions=True)
+        results = await guarded(client.gather_orders([cid], return_exceptions=True))
     message = str(caught.value).lower()
     assert "loop" in message or "already followed" in message
     assert f"/customers/{cid}/orders" in str(caught.value)
@@ -194,7 +217,7 @@ async def test_a_self_loop_in_a_stream_gives_an_error_and_no_orders(
     cid = hostile_customer(fake)
     fake.inject(cid, Fault.SELF_LOOP)
     async with make_client(limits=LIMITS) as client:
-        [result] = [r async for r in client.stream_orders([cid], raw_orders=True)]
+        [result] = await drain(client.stream_orders([cid], raw_orders=True))
     assert isinstance(result.error, PagingError)
     assert (result.orders, result.raw_orders) == ([], [])
 
@@ -205,7 +228,7 @@ async def test_endless_distinct_next_links_stop_at_max_pages(
     fake.inject(None, Fault.ENDLESS_EMPTY_PAGES)
     async with make_client(limits=Limits(max_pages=25)) as client:
         with pytest.raises(PagingError):
-            [c async for c in client.list_customers(size=5)]
+            await drain(client.list_customers(size=5))
     assert 25 <= fake.stats.by_path["/v1/customers"] <= 26
 
 
@@ -217,9 +240,9 @@ async def test_json_nested_past_the_decoders_depth_is_a_decode_error(
     hostile(fake, cid, Fault.DEEP_JSON)
     async with make_client(retry=RETRY) as client:
         with pytest.raises(ResponseDecodeError):
-            [o async for o in client.list_orders(cid)]
+            await drain(client.list_orders(cid))
         hostile(fake, cid, Fault.DEEP_JSON)
-        [result] = [r async for r in client.stream_orders([cid], raw_orders=raw_orders)]
+        [result] = await drain(client.stream_orders([cid], raw_orders=raw_orders))
     assert isinstance(result.error, ResponseDecodeError)
     assert result.orders == []
 
@@ -237,7 +260,7 @@ async def test_an_unsafe_next_link_is_refused_and_never_sent(
     fake.inject(cid, fault)
     async with make_client() as client:
         with pytest.raises(UnsafeRequestError):
-            [o async for o in client.list_orders(cid)]
+            await drain(client.list_orders(cid))
     assert requests_about(fake, cid) == [f"/v1/customers/{cid}/orders"]  # the first page only
     assert {r.method for r in fake.requests} == {"GET"}
     for request in fake.requests:
@@ -255,8 +278,10 @@ async def test_a_customer_id_with_a_lone_surrogate_fails_for_that_customer_only(
     good1, good2 = good_customers(fake)
     async with make_client() as client:
         with pytest.raises(PartnerCenterError):
-            [o async for o in client.list_orders(SURROGATE)]
-        results = await client.gather_orders([good1, SURROGATE, good2], return_exceptions=True)
+            await drain(client.list_orders(SURROGATE))
+        results = await guarded(
+            client.gather_orders([good1, SURROGATE, good2], return_exceptions=True)
+        )
     assert isinstance(results[SURROGATE], PartnerCenterError)
     for good in (good1, good2):
         orders = results[good]
@@ -276,7 +301,7 @@ async def test_aclose_during_requests_ends_them_with_client_closed_error(
     await client.__aenter__()
 
     async def orders_of(cid: str) -> list[Order]:
-        return [o async for o in client.list_orders(cid)]
+        return await drain(client.list_orders(cid))
 
     tasks = [asyncio.create_task(orders_of(cid)) for cid in customers]
     for _ in range(400):  # real time, only to see the requests reach the fake
@@ -309,14 +334,14 @@ def test_a_client_used_from_a_second_event_loop_is_client_closed(fake_time: Fake
         )
         holder.append(client)
         try:
-            return [o async for o in client.list_orders(cid)]  # the client stays open
+            return await drain(client.list_orders(cid))  # the client stays open
         finally:
             await fake.close()
 
     async def second() -> None:
         client = holder[0]
         with pytest.raises(ClientClosedError):
-            [o async for o in client.list_orders(cid)]
+            await drain(client.list_orders(cid))
         with pytest.raises(ClientClosedError):
             await client.get_order(cid, "any")
         await client.aclose()
@@ -346,9 +371,9 @@ async def test_any_credential_failure_is_a_credential_error(
     good1, good2 = good_customers(fake)
     async with make_client(credential=credential) as client:
         with pytest.raises(CredentialError) as caught:
-            [o async for o in client.list_orders(good1)]
+            await drain(client.list_orders(good1))
         with pytest.raises(CredentialError):
-            await client.gather_orders([good1, good2], return_exceptions=True)
+            await guarded(client.gather_orders([good1, good2], return_exceptions=True))
     assert fake.requests == []  # nothing sent with a broken Authorization header
     assert_no_token(caught.value)
 
@@ -377,9 +402,9 @@ async def test_the_token_is_in_no_error_chain_body_or_log_even_when_echoed(
     hostile(fake, cid, fault)
     async with make_client(credential=FixedCredential(), retry=RETRY) as client:
         with pytest.raises(error) as caught:
-            [o async for o in client.list_orders(cid)]
+            await drain(client.list_orders(cid))
         hostile(fake, cid, fault)
-        results = await client.gather_orders([cid], return_exceptions=True)
+        results = await guarded(client.gather_orders([cid], return_exceptions=True))
     assert fake.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"  # it was echoed
     assert_no_token(caught.value)
     failure = results[cid]
@@ -403,14 +428,14 @@ async def test_a_429_hold_longer_than_the_deadline_fails_by_the_deadline(
     async with make_client(retry=RetryPolicy(deadline=2.0)) as client:
         started = fake_time.now
         with pytest.raises(PartnerCenterError):
-            [o async for o in client.list_orders(first)]
+            await drain(client.list_orders(first))
         assert fake_time.now - started <= 2.0 + 1e-6
         assert sum(fake_time.sleeps) <= 2.0 + 1e-6
         # the client-wide hold (20 s from the 429) must not hold the next request past its own
         # deadline either: it fails by then or, if the client lets it through, succeeds
         started, slept = fake_time.now, len(fake_time.sleeps)
         try:
-            orders = [o async for o in client.list_orders(second)]
+            orders = await drain(client.list_orders(second))
         except PartnerCenterError:
             pass
         else:
@@ -453,7 +478,9 @@ async def test_gather_returns_a_typed_error_for_the_hostile_customer_and_all_oth
         hostile(fake, bad, fault)
     with peak_memory_below(100 * MiB):
         async with make_client(limits=LIMITS, retry=RETRY) as client:
-            results = await client.gather_orders([good1, bad, good2], return_exceptions=True)
+            results = await guarded(
+                client.gather_orders([good1, bad, good2], return_exceptions=True)
+            )
     assert set(results) == {good1, bad, good2}
     assert isinstance(results[bad], error), results[bad]
     for good in (good1, good2):

@@ -41,7 +41,7 @@ class Fault(enum.StrEnum):
     NEXT_LINK_DELETE = enum.auto()  # next link with "method": "DELETE" (else well-formed)
     NEXT_LINK_SPACE = enum.auto()  # next uri "...?seekOperation=Next HTTP/1.1\r\nX-Injected: yes"
     ECHO_AUTH_ERROR = enum.auto()  # 400 JSON error body quoting the Authorization header value
-    ECHO_AUTH_SERVER_ERROR = enum.auto()  # 500 text/html body quoting the Authorization value
+    ECHO_AUTH_SERVER_ERROR = enum.auto()  # 500 JSON error body (retryable) quoting it too
     ECHO_AUTH_NOT_JSON = enum.auto()  # 200 "application/json" HTML body quoting Authorization
     HUGE_HEADER = enum.auto()  # 200, real body, an X-Debug header of 10,000+ bytes quoting it
 

@@ -52,8 +52,9 @@ BOMB_SIZE = 2**30
 """Bytes a GZIP_BOMB body inflates to, besides its JSON head: 1 GiB."""
 DEEP_JSON_DEPTH = 2_000
 """Nesting of a DEEP_JSON body's ``provisioningContext`` (msgspec recurses past ~1,000)."""
-CHUNK = 256 * 1024
-"""Bytes a stream writes before each pause of `PAUSE` seconds (at most 256 MiB/s)."""
+CHUNK = 64 * 1024
+"""Bytes a stream writes before each pause of `PAUSE` seconds: at most 64 MiB/s, so that a
+client that reads without a limit grows slowly enough for a test to stop it."""
 PAUSE = 0.001
 HEADER_SIZE = 10_000
 """Length of a HUGE_HEADER's value; aiohttp's client refuses fields over 8,190 bytes."""
@@ -187,8 +188,9 @@ class Hostile:
                 body = _error_body(400, f"Invalid header Authorization: {auth}")
                 return _json(400, body | {"data": [auth], "message": auth}, echo)
             case Fault.ECHO_AUTH_SERVER_ERROR:
-                html = f"<html><body><h1>500</h1><pre>Authorization: {auth}</pre></body></html>"
-                return web.Response(status=500, text=html, content_type="text/html", headers=echo)
+                body = _error_body(500, f"Unexpected failure serving Authorization: {auth}")
+                body["message"] = f"request headers: Authorization={auth}"
+                return _json(500, body, echo)
             case Fault.ECHO_AUTH_NOT_JSON:
                 text = f"<html>Unexpected request. Authorization: {auth}</html>"
                 return web.Response(
