@@ -94,6 +94,10 @@ async def test_customers_listing_pages_and_sample_first(make: MakeClient) -> Non
     assert [c["id"] for c in items] == fake.customer_ids
     assert items[0]["id"] == SAMPLE_CUSTOMER_ID
     assert len(nexts) == 6
+    page = await get_json(client, "/v1/customers?size=10")
+    assert page["continuationToken"] == page["links"]["next"]["headers"][0]["value"]
+    cid = fake.customer_ids[1]
+    assert "continuationToken" not in await get_json(client, f"/v1/customers/{cid}/orders")
     assert {n["uri"].startswith("/v1/") for n in nexts} == {True, False}
     async with client.get("/v1/customers?size=11", headers=AUTH) as response:
         assert response.status == 400

@@ -554,6 +554,8 @@ class FakePartnerCenter:
             "links": links,
             "attributes": {"objectType": "Collection"},
         }
+        if "next" in links and not request.path.endswith("/orders"):  # seek-based collections
+            page["continuationToken"] = links["next"]["headers"][0]["value"]
         return self._encode(f"{request.path_qs}|{next_offset}", page)
 
     def _encode(self, key: str, document: JSON) -> bytes:
