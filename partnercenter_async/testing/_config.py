@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 class Fault(enum.StrEnum):
     """A way for the fake service to misbehave on one request.
 
-    Each member's comment says what the client receives.
+    Each member's comment says what the client receives. Queue them with
+    ``fake.inject(customer_id, *faults)``, one fault per request; a None lets a request through,
+    so ``fake.inject(None, None, None, Fault.BAD_REQUEST)`` fails the third page of the
+    customers listing. Inject a fault once per attempt a client may make to defeat its retries.
     """
 
     THROTTLE = enum.auto()  # 429, Retry-After: <retry_after>, body {"statusCode": 429, ...}

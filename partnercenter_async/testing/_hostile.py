@@ -169,7 +169,8 @@ class Hostile:
                 gzip = {"Content-Encoding": "gzip"}
                 return await self._stream(request, echo, chunks, len(bomb), gzip)
             case Fault.ENDLESS_EMPTY_PAGES:
-                n = int(token.removeprefix(_EMPTY_PREFIX).split("/")[0] or 0) if token else 0
+                count = token.removeprefix(_EMPTY_PREFIX).partition("/")[0]
+                n = int(count) if token.startswith(_EMPTY_PREFIX) and count.isdigit() else 0
                 page = {
                     "totalCount": 0,
                     "items": [],
