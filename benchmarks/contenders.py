@@ -223,7 +223,6 @@ async def floor(job: Job, *, keep: bool) -> Tally:
     from yarl import URL
 
     from partnercenter_async import Order, ResourceCollection
-    from partnercenter_async._client import _guid as request_id  # the cheapest GUID we know
 
     decoder = msgspec.json.Decoder(ResourceCollection[Order])
     ids = until(job.customer_ids, job.deadline)
@@ -239,7 +238,7 @@ async def floor(job: Job, *, keep: bool) -> Tally:
                 headers: dict[str, str] = {}
                 orders: list[Order] = []
                 while True:
-                    headers["MS-RequestId"] = request_id()
+                    headers["MS-RequestId"] = str(uuid.uuid4())
                     async with session.get(url, headers=headers) as response:
                         response.raise_for_status()
                         body = await response.read()

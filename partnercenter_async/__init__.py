@@ -7,8 +7,8 @@ Example:
     ...     orders = await client.gather_orders(["<customer-tenant-id>", ...])
 """
 
-from ._client import ClientStats, CustomerOrders, PartnerCenterClient
-from ._config import SCOPE, Cloud, RetryPolicy
+from ._client import PartnerCenterClient
+from ._config import SCOPE, Cloud, Limits, RetryPolicy
 from ._credentials import USER_IMPERSONATION_SCOPE, RefreshTokenCredential
 from ._errors import (
     APIConnectionError,
@@ -21,16 +21,18 @@ from ._errors import (
     CredentialError,
     GatherError,
     NotFoundError,
+    PagingError,
     PartnerCenterError,
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     UnauthorizedError,
     UnsafeRequestError,
 )
 from ._models import (
-    AuditDataItem,
+    AuditKeyValue,
     AuditRecord,
     BillingCycle,
     ClientContext,
@@ -55,6 +57,9 @@ from ._models import (
     ResourceLinks,
     UserCredentials,
 )
+from ._orders import CustomerOrders
+from ._paging import AsyncPager
+from ._transport import ClientStats
 from ._version import __version__
 
 __all__ = [
@@ -63,7 +68,8 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
-    "AuditDataItem",
+    "AsyncPager",
+    "AuditKeyValue",
     "AuditRecord",
     "AuthenticationError",
     "BadRequestError",
@@ -80,6 +86,7 @@ __all__ = [
     "ErrorBody",
     "GatherError",
     "KeyValuePair",
+    "Limits",
     "LineItemTransactionType",
     "Link",
     "NotFoundError",
@@ -90,6 +97,7 @@ __all__ = [
     "OrderLinks",
     "OrderStatus",
     "OrderTransactionType",
+    "PagingError",
     "PartnerCenterClient",
     "PartnerCenterError",
     "PermissionDeniedError",
@@ -102,6 +110,7 @@ __all__ = [
     "ResourceCollection",
     "ResourceLinks",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "UnauthorizedError",

@@ -1,4 +1,4 @@
-"""Bearer tokens: cached, refreshed early, one refresh shared by every concurrent caller.
+"""Bearer tokens: one single-flight cache, used by the client and by ``RefreshTokenCredential``.
 
 Follows azure-core's ``AsyncBearerTokenCredentialPolicy``: refresh ``TOKEN_REFRESH_MARGIN`` seconds
 before expiry, behind a lock created inside the running loop; a 401 drops the cached token.
@@ -7,37 +7,34 @@ before expiry, behind a lock created inside the running loop; a 401 drops the ca
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from azure.core.credentials import AccessToken
 from azure.core.credentials_async import AsyncTokenCredential
-from azure.core.exceptions import AzureError
 
 from ._config import SCOPE, TOKEN_REFRESH_MARGIN
 from ._errors import CredentialError
 
+_USABLE_TOKEN = re.compile(r"[\x21-\x7e]+").fullmatch  # visible ASCII: no space, CR, LF, NUL
+
 
 class TokenCache:
-    """Caches the access token of one credential for one scope.
+    """Caches one token; concurrent callers that find it stale share one fetch.
 
     Args:
-        credential: Any ``AsyncTokenCredential`` (``await credential.get_token(scope)``).
-        timeout: Seconds one ``get_token`` may take before it counts as failed.
+        fetch: Gets a new token (a coroutine function); what it raises reaches the caller that
+            fetched, and each waiter then tries for itself.
         clock: Wall clock in seconds since the epoch (``AccessToken.expires_on`` is one).
     """
 
-    __slots__ = ("_clock", "_credential", "_fetches", "_lock", "_timeout", "_token")
+    __slots__ = ("_clock", "_fetch", "_fetches", "_lock", "_token")
 
     def __init__(
-        self,
-        credential: AsyncTokenCredential,
-        *,
-        timeout: float,
-        clock: Callable[[], float] = time.time,
+        self, fetch: Callable[[], Awaitable[AccessToken]], *, clock: Callable[[], float] = time.time
     ) -> None:
-        self._credential = credential
-        self._timeout = timeout
+        self._fetch = fetch
         self._clock = clock
         self._token: AccessToken | None = None
         self._lock: asyncio.Lock | None = None
@@ -46,56 +43,69 @@ class TokenCache:
     def __repr__(self) -> str:
         return f"<TokenCache cached={self._token is not None}>"
 
-    def _fresh(self, token: AccessToken) -> bool:
-        return token.expires_on - self._clock() > TOKEN_REFRESH_MARGIN
-
-    def cached(self) -> str | None:
-        """The cached token while it is valid for at least the refresh margin, else None."""
-        token = self._token
-        return token.token if token is not None and self._fresh(token) else None
-
-    async def get(self) -> str:
-        """Return a token valid for at least the refresh margin, fetching one if needed.
+    async def get(self) -> AccessToken:
+        """A token valid for at least ``TOKEN_REFRESH_MARGIN`` seconds, fetched if need be.
 
         Callers that waited on another's fetch take its token while it is valid at all, even when
-        the credential issues tokens shorter-lived than the margin: one fetch serves them all.
-
-        Raises:
-            CredentialError: The credential raised, or took longer than ``timeout``.
+        the issuer grants tokens shorter-lived than the margin: one fetch serves them all.
         """
-        if (cached := self.cached()) is not None:
-            return cached
+        token = self._token
+        if token is not None and token.expires_on - self._clock() > TOKEN_REFRESH_MARGIN:
+            return token
         if self._lock is None:
             self._lock = asyncio.Lock()
         fetches = self._fetches
         async with self._lock:
             token = self._token
-            waited_for_one = fetches != self._fetches
-            if token is None or not (
-                self._fresh(token) or (waited_for_one and token.expires_on > self._clock())
+            if token is not None and (
+                token.expires_on - self._clock() > TOKEN_REFRESH_MARGIN
+                or (fetches != self._fetches and token.expires_on > self._clock())
             ):
-                token = self._token = await self._request()
-                self._fetches += 1
-        return token.token
+                return token
+            token = self._token = await self._fetch()
+            self._fetches += 1
+            return token
 
     def invalidate(self, token: str) -> None:
         """Drop the cached token if it is still ``token`` (the one a 401 refused)."""
         if self._token is not None and self._token.token == token:
             self._token = None
 
-    async def _request(self) -> AccessToken:
+
+def credential_fetcher(
+    credential: AsyncTokenCredential, *, timeout: float
+) -> Callable[[], Awaitable[AccessToken]]:
+    """A ``TokenCache`` fetch that asks ``credential`` for a Partner Center token (``SCOPE``).
+
+    Raises (from the fetch):
+        CredentialError: The credential raised anything, took longer than ``timeout`` seconds,
+            or gave a token that cannot go in a header (empty, or with spaces or control
+            characters). The message never holds the token; the cause is chained only when it
+            is the credential's own error.
+    """
+
+    async def fetch() -> AccessToken:
         try:
-            async with asyncio.timeout(self._timeout):
-                return await self._credential.get_token(SCOPE)
+            async with asyncio.timeout(timeout):
+                token = await credential.get_token(SCOPE)
         except TimeoutError as err:
-            raise CredentialError(
-                f"the credential gave no token within {self._timeout:g} s"
-            ) from err
-        except (AzureError, ValueError, OSError) as err:
+            raise CredentialError(f"the credential gave no token within {timeout:g} s") from err
+        except Exception as err:  # any credential, any failure: typed for the caller
             raise CredentialError(
                 f"the credential could not get a token for {SCOPE}: "
                 f"{type(err).__name__}: {_reason(err)}"
             ) from err
+        value, expires_on = getattr(token, "token", None), getattr(token, "expires_on", None)
+        if not (isinstance(value, str) and _USABLE_TOKEN(value)) or not isinstance(
+            expires_on, int | float
+        ):
+            raise CredentialError(
+                "the credential gave a token that cannot be used (empty, with spaces or control "
+                "characters, or without a numeric expiry); check the credential"
+            )
+        return token
+
+    return fetch
 
 
 def _reason(err: BaseException) -> str:

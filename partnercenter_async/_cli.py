@@ -282,7 +282,7 @@ async def _run(
                 customer_ids = _read_ids(args.customers)
             else:
                 logger.info("listing customers")
-                customer_ids = [customer.id async for customer in client.iter_customers()]
+                customer_ids = [customer.id async for customer in client.list_customers()]
         except OSError as err:
             logger.error("cannot read the customer ids: %s", err)
             return 2
@@ -395,7 +395,7 @@ class _Progress:
             "req/s": round(stats.requests / elapsed, 1),
             "retries": stats.retries,
             "throttled": stats.throttled,
-            "throttle_wait_s": round(stats.throttle_wait),
+            "held_s": round(stats.held_seconds),
         }
         if self._bar is not None:
             self._bar.update()

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_REQUESTS_PER_MINUTE",
     "SCOPE",
     "Cloud",
+    "Limits",
     "RetryPolicy",
 ]
 
@@ -48,8 +49,14 @@ DEFAULT_REQUESTS_PER_MINUTE = 500.0
 DEFAULT_MAX_CONCURRENCY = 16
 DEFAULT_BURST = 4
 """Requests that may start at once after an idle spell, on top of the steady rate."""
-DEFAULT_TIMEOUT = 60.0
-"""Seconds for one attempt: connecting, sending, and reading the whole response."""
+DEFAULT_TIMEOUT = 180.0
+"""Seconds for one attempt: connecting, sending, and reading the whole response.
+
+From the field: partners on large tenants saw calls die at .NET's default of 100 s ("A task was
+canceled", Partner-Center-PowerShell issue 92), and Microsoft's PowerShell module moved its HTTP
+timeout to three minutes (issue 312, PR 315). A shorter default would fail the calls that the
+service does answer, slowly; the retry policy's deadline still bounds a whole call.
+"""
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_LOCALE = "en-US"
 CUSTOMERS_PAGE_SIZE = 500
@@ -92,6 +99,29 @@ class RetryPolicy:
             raise ValueError("need 0 <= initial_delay <= max_delay")
         if self.deadline is not None and not self.deadline > 0:
             raise ValueError(f"deadline must be positive seconds or None, got {self.deadline}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """Bounds on what one response and one listing may cost, against a service gone wrong.
+
+    Args:
+        max_body_bytes: Largest response body read, in bytes after decompression (a real page
+            of 500 customers or of a customer's orders is well under 1 MiB); a larger one is a
+            ``ResponseTooLargeError``, raised before reading past the limit.
+        max_pages: Most pages one listing follows; more is a ``PagingError`` (500 customers a
+            page make 10,000 pages five million customers).
+
+    Example:
+        >>> PartnerCenterClient(credential, limits=Limits(max_body_bytes=64 * 2**20))
+    """
+
+    max_body_bytes: int = 32 * 2**20
+    max_pages: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 1 or self.max_pages < 1:
+            raise ValueError("max_body_bytes and max_pages must be at least 1")
 
 
 RETRY_BUDGET = 100.0

@@ -7,7 +7,6 @@ azure-identity has no credential for that, so this module provides one.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import ssl
 import time
@@ -21,7 +20,8 @@ import msgspec
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 
-from ._config import TOKEN_REFRESH_MARGIN, Cloud
+from ._auth import TokenCache
+from ._config import Cloud
 
 __all__ = ["USER_IMPERSONATION_SCOPE", "RefreshTokenCredential"]
 
@@ -115,9 +115,8 @@ class RefreshTokenCredential:
         self._timeout = timeout
         self._session = session
         self._owns_session = session is None
-        self._token: AccessToken | None = None
-        self._lock: asyncio.Lock | None = None
-        self._finished = 0  # token requests completed, to tell waiters a refresh happened
+        self._tokens = TokenCache(self._redeem)
+        self._unsaved: str | None = None  # a rotated refresh token not yet handed over
         self.refreshes = 0
         """Token requests made so far (successful or not)."""
 
@@ -153,25 +152,9 @@ class RefreshTokenCredential:
         for scope in scopes:
             if not scope.startswith(_RESOURCE):
                 raise ValueError(f"this credential gives Partner Center tokens only, not {scope!r}")
-        token = self._token
-        if token is not None and _fresh(token):
-            return token
-        if self._lock is None:  # created inside the running loop, on first use
-            self._lock = asyncio.Lock()
-        finished = self._finished
-        async with self._lock:
-            token = self._token
-            if token is not None and (
-                _fresh(token)
-                # Refreshed while this caller waited: take that token while it is valid at all,
-                # even if it was issued for less than the margin.
-                or (self._finished != finished and token.expires_on > time.time())
-            ):
-                return token
-            try:
-                return await self._redeem()
-            finally:
-                self._finished += 1
+        token = await self._tokens.get()  # cached even when the store below fails
+        await self._hand_over()
+        return token
 
     async def _redeem(self) -> AccessToken:
         form = {
@@ -213,14 +196,17 @@ class RefreshTokenCredential:
                 f"{content.error or 'no access_token'})"
                 + (f": {description[0][:_DESCRIPTION_LIMIT]}" if description else "")
             )
-        token = self._token = AccessToken(content.access_token, _expires_on(content, requested))
         if content.refresh_token and content.refresh_token != self._refresh_token:
-            self._refresh_token = content.refresh_token
-            if self._on_refresh_token is not None:
-                saved = self._on_refresh_token(content.refresh_token)
-                if inspect.isawaitable(saved):
-                    await saved
-        return token
+            self._refresh_token = self._unsaved = content.refresh_token
+        return AccessToken(content.access_token, _expires_on(content, requested))
+
+    async def _hand_over(self) -> None:
+        """Give the last rotated refresh token to ``on_refresh_token``, once."""
+        new, self._unsaved = self._unsaved, None
+        if new is not None and self._on_refresh_token is not None:
+            saved = self._on_refresh_token(new)
+            if inspect.isawaitable(saved):
+                await saved
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -265,10 +251,6 @@ def normalize_authority(authority: str) -> str:
     if parts.scheme != "https" or not parts.hostname:
         raise ValueError(f"the authority must be an https host, got {authority!r}")
     return authority
-
-
-def _fresh(token: AccessToken) -> bool:
-    return token.expires_on - time.time() > TOKEN_REFRESH_MARGIN
 
 
 def _expires_on(content: _TokenResponse, requested: float) -> int:

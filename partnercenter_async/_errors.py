@@ -1,7 +1,7 @@
 """The exceptions of partnercenter_async. Every one the public API raises is one of these.
 
 PartnerCenterError
-├── ClientClosedError                 the client was used after ``aclose()``
+├── ClientClosedError                 used after ``aclose()``, or from another event loop
 ├── UnsafeRequestError (ValueError)   a URL or id that would send the token or the request elsewhere
 ├── AuthenticationError               no usable token
 │   ├── CredentialError               the credential could not give a token
@@ -9,6 +9,8 @@ PartnerCenterError
 ├── APIConnectionError                no usable response: refused, reset, truncated
 │   └── APITimeoutError               connect or read timed out
 ├── ResponseDecodeError               a response body that does not decode into the model
+│   └── ResponseTooLargeError         a body over ``Limits.max_body_bytes``, refused unread
+├── PagingError                       a next link already followed, or too many pages
 ├── APIStatusError                    any other non-2xx status
 │   ├── BadRequestError               400
 │   ├── PermissionDeniedError         403
@@ -22,6 +24,8 @@ PartnerCenterError
 
 Errors raised for a request carry ``request_id`` and ``correlation_id`` (the ``MS-RequestId`` and
 ``MS-CorrelationId`` support asks for) and ``attempts``, the number of times the request was sent.
+An error raised while paging also carries ``continuation_token``: ``by_page(continuation_token)``
+resumes at the page that failed. No error, its message, body or cause ever holds the bearer token.
 """
 
 from __future__ import annotations
@@ -43,10 +47,12 @@ __all__ = [
     "CredentialError",
     "GatherError",
     "NotFoundError",
+    "PagingError",
     "PartnerCenterError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "UnauthorizedError",
     "UnsafeRequestError",
@@ -61,7 +67,11 @@ class PartnerCenterError(Exception):
         request_id: ``MS-RequestId`` of the failed request, or None when no request was made.
         correlation_id: ``MS-CorrelationId`` of the failed request, or None.
         attempts: How many times the request was sent (0 when it never was).
+        continuation_token: When raised while paging, the token that resumes at the failed page
+            (``pager.by_page(continuation_token)``); None for the first page or outside paging.
     """
+
+    continuation_token: str | None = None
 
     def __init__(
         self,
@@ -87,7 +97,11 @@ class PartnerCenterError(Exception):
 
 
 class ClientClosedError(PartnerCenterError, RuntimeError):
-    """The client was used after it was closed; create a new one."""
+    """The client was used after it was closed, or from another event loop than its first.
+
+    An aiohttp session belongs to the loop it was opened in: create one client per event loop
+    (per ``asyncio.run``).
+    """
 
 
 class UnsafeRequestError(PartnerCenterError, ValueError):
@@ -130,6 +144,37 @@ class ResponseDecodeError(PartnerCenterError):
             message, request_id=request_id, correlation_id=correlation_id, attempts=attempts
         )
         self.body_start = body_start
+
+
+class ResponseTooLargeError(ResponseDecodeError):
+    """A response body larger than ``Limits.max_body_bytes`` (after decompression); not read on.
+
+    Attributes:
+        limit: The limit in bytes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        request_id: str | None = None,
+        correlation_id: str | None = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(
+            message,
+            body_start=b"",
+            request_id=request_id,
+            correlation_id=correlation_id,
+            attempts=attempts,
+        )
+        self.limit = limit
+
+
+class PagingError(PartnerCenterError):
+    """A listing that would not end: a next link already followed in it (same uri and headers),
+    or more pages than ``Limits.max_pages``. Not retried."""
 
 
 class APIStatusError(PartnerCenterError):

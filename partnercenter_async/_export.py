@@ -40,7 +40,7 @@ import msgspec
 
 from ._client import CustomerOrders, PartnerCenterClient
 from ._errors import PartnerCenterError
-from ._models import Order
+from ._models import Order, OrderFilters
 
 __all__ = [
     "COLUMNS",
@@ -673,7 +673,9 @@ async def run_export(
     summary.skipped = len(customer_ids) - len(todo)
     # Close the stream (cancelling its workers) whatever happens.
     raw_orders = output.format is Format.JSONL  # JSON Lines writes each order as it was sent
-    stream = client.stream_orders(todo, raw_orders=raw_orders, **output.filters)
+    stream = client.stream_orders(
+        todo, raw_orders=raw_orders, filters=msgspec.convert(output.filters, OrderFilters)
+    )
     try:
         async for result in stream:
             if result.error is not None:

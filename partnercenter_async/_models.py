@@ -19,7 +19,7 @@ from ._enums import BillingCycle, LineItemTransactionType, OrderStatus, OrderTra
 from ._filters import OrderFilters
 
 __all__ = [
-    "AuditDataItem",
+    "AuditKeyValue",
     "AuditRecord",
     "BillingCycle",
     "ClientContext",
@@ -261,7 +261,7 @@ class Customer(_Model):
     attributes: ResourceAttributes | None = None
 
 
-class AuditDataItem(_Model):
+class AuditKeyValue(_Model):
     """One ``customizedData`` entry of an audit record; ``value`` may be null."""
 
     key: str
@@ -293,7 +293,7 @@ class AuditRecord(_Model):
     original_correlation_id: str | None = None
     operation_date: datetime | None = None
     operation_status: str | None = None
-    customized_data: list[AuditDataItem] = []
+    customized_data: list[AuditKeyValue] = []
     session_id: str | None = None
     attributes: ResourceAttributes | None = None
 

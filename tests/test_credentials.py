@@ -87,7 +87,7 @@ async def test_an_expired_token_is_refreshed_and_the_new_one_used(entra: FakeEnt
         PartnerCenterClient(credential, base_url=fake.base_url, max_concurrency=1) as client,
     ):
         for customer_id in fake.customer_ids:
-            [order async for order in client.iter_orders(customer_id)]
+            [order async for order in client.list_orders(customer_id)]
     assert len(entra.issued) == len(fake.requests) > len(fake.customer_ids)
     assert authorizations(fake) == [f"Bearer {token}" for token in entra.issued]
 

@@ -14,7 +14,7 @@ from partnercenter_async import (
     RetryPolicy,
     ServerError,
 )
-from partnercenter_async._retry import Throttle
+from partnercenter_async._throttle import Throttle
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
 
 from .conftest import run_in_virtual_time
@@ -131,7 +131,7 @@ def test_limiter_lets_at_most_rate_over_6_plus_burst_start_in_any_10_seconds() -
         starts: list[float] = []
 
         async def request() -> None:
-            await throttle.acquire()
+            await throttle.acquire(None)
             starts.append(loop.time())
 
         await asyncio.sleep(3600)  # an idle spell: aiolimiter's default would now allow 2x

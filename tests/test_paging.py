@@ -8,11 +8,13 @@ from yarl import URL
 from partnercenter_async import (
     BillingCycle,
     NotFoundError,
+    OrderFilters,
     PartnerCenterClient,
+    ResponseDecodeError,
     UnsafeRequestError,
 )
 from partnercenter_async._urls import resolve_link
-from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakeConfig, FakePartnerCenter
+from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakeConfig, FakePartnerCenter, Fault
 
 
 def paging_customer(fake: FakePartnerCenter, pages: int) -> str:
@@ -24,7 +26,7 @@ async def test_orders_follow_next_links_in_both_uri_forms(
     client: PartnerCenterClient, fake: FakePartnerCenter
 ) -> None:
     customer_id = paging_customer(fake, pages=3)
-    orders = [order async for order in client.iter_orders(customer_id)]
+    orders = [order async for order in client.list_orders(customer_id)]
     assert [o.id for o in orders] == [o["id"] for o in fake.orders_of(customer_id)]
     tokens = [r.headers.get("MS-ContinuationToken") for r in fake.requests]
     assert tokens[0] is None and all(tokens[1:]) and len(tokens) >= 3
@@ -35,7 +37,7 @@ async def test_orders_follow_next_links_in_both_uri_forms(
 async def test_customers_listing_pages_by_size(
     client: PartnerCenterClient, fake: FakePartnerCenter
 ) -> None:
-    customers = [customer async for customer in client.iter_customers(size=7)]
+    customers = [customer async for customer in client.list_customers(size=7)]
     assert [c.id for c in customers] == fake.customer_ids
     assert len(fake.requests) == -(-len(fake.customer_ids) // 7)
     assert fake.requests[0].path_qs == "/v1/customers?size=7"
@@ -47,11 +49,11 @@ async def test_every_body_with_a_bom_decodes(
 ) -> None:
     result = await client.gather_orders(fake.customer_ids)
     assert sum(map(len, result.values())) == sum(len(fake.orders_of(c)) for c in fake.customer_ids)
-    assert [c.id async for c in client.iter_customers()] == fake.customer_ids
+    assert [c.id async for c in client.list_customers()] == fake.customer_ids
 
 
 async def test_sample_customer_serves_the_seed_orders(client: PartnerCenterClient) -> None:
-    orders = {o.id: o async for o in client.iter_orders(SAMPLE_CUSTOMER_ID)}
+    orders = {o.id: o async for o in client.list_orders(SAMPLE_CUSTOMER_ID)}
     assert set(orders) >= {
         "9qg-ErcO-4MPbPqq_3MIQaS7bn8W6HfG1",
         "eeba9d00-7b46-443a-917e-22887a8fc993",
@@ -66,9 +68,19 @@ async def test_filters_reach_the_service_and_filter(
     client: PartnerCenterClient, fake: FakePartnerCenter
 ) -> None:
     customer_id = max(fake.customer_ids, key=lambda c: len(fake.orders_of(c)))
-    every = [o async for o in client.iter_orders(customer_id, include_system_purchases=True)]
-    monthly = [o async for o in client.iter_orders(customer_id, billing_type="Monthly")]
-    priced = [o async for o in client.iter_orders(customer_id, include_price=True)]
+    every = [
+        o
+        async for o in client.list_orders(
+            customer_id, filters=OrderFilters(include_system_purchases=True)
+        )
+    ]
+    monthly = [
+        o
+        async for o in client.list_orders(customer_id, filters=OrderFilters(billing_type="Monthly"))
+    ]
+    priced = [
+        o async for o in client.list_orders(customer_id, filters=OrderFilters(include_price=True))
+    ]
     assert fake.requests[1].path_qs.endswith("?include_system_purchases=true") or any(
         "include_system_purchases=true" in r.path_qs for r in fake.requests
     )
@@ -81,7 +93,12 @@ async def test_filters_reach_the_service_and_filter(
     assert all(o.total_price is None for o in every)
     assert all(item.pricing is not None for o in priced for item in o.line_items)
     reseller = fake.indirect_reseller_ids[0]
-    via = [o async for o in client.iter_orders(customer_id, indirect_reseller_id=reseller)]
+    via = [
+        o
+        async for o in client.list_orders(
+            customer_id, filters=OrderFilters(indirect_reseller_id=reseller)
+        )
+    ]
     assert [o.id for o in via] == [
         o["id"] for o in fake.orders_of(customer_id, indirect_reseller_id=reseller)
     ]
@@ -122,7 +139,7 @@ async def test_ids_cannot_change_the_path_or_query(
     client: PartnerCenterClient, fake: FakePartnerCenter, customer_id: str
 ) -> None:
     with pytest.raises(NotFoundError):  # the fake knows no such customer
-        [o async for o in client.iter_orders(customer_id)]
+        [o async for o in client.list_orders(customer_id)]
     (request,) = fake.requests
     assert request.path_qs.startswith("/v1/customers/") and request.path_qs.endswith("/orders")
     assert request.path_qs.count("/") == 4 and "?" not in request.path_qs
@@ -133,4 +150,42 @@ async def test_ids_that_cannot_be_a_segment_are_refused(
     client: PartnerCenterClient, customer_id: str
 ) -> None:
     with pytest.raises(UnsafeRequestError):
-        [o async for o in client.iter_orders(customer_id)]
+        [o async for o in client.list_orders(customer_id)]
+
+
+async def test_by_page_resumes_at_the_page_that_failed(
+    client: PartnerCenterClient, fake: FakePartnerCenter
+) -> None:
+    pager = client.list_customers(size=7)
+    fake.inject(None, None, None, Fault.WRONG_TYPES)  # pages 1 and 2 pass, page 3 does not decode
+    seen: list[str] = []
+
+    async def read(token: str | None) -> None:
+        async for page in pager.by_page(token):
+            seen.extend(customer.id for customer in page.items)
+
+    with pytest.raises(ResponseDecodeError) as caught:
+        await read(None)
+    assert len(seen) == 14
+    token = caught.value.continuation_token
+    assert token is not None
+    await read(token)
+    assert seen == fake.customer_ids  # every customer once, in order
+
+
+async def test_a_continuation_token_of_another_listing_is_refused(
+    client: PartnerCenterClient, fake: FakePartnerCenter
+) -> None:
+    fake.inject(None, None, Fault.WRONG_TYPES)
+    with pytest.raises(ResponseDecodeError) as caught:
+        [c async for c in client.list_customers(size=7)]
+    assert caught.value.continuation_token is not None
+    with pytest.raises(UnsafeRequestError, match="belongs to /v1/customers"):
+        [
+            o
+            async for o in client.list_orders(SAMPLE_CUSTOMER_ID).by_page(
+                caught.value.continuation_token
+            )
+        ]
+    with pytest.raises(UnsafeRequestError, match="not a token"):
+        [o async for o in client.list_customers().by_page("not base64 json")]

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from partnercenter_async import Order, ResponseDecodeError
-from partnercenter_async._client import _decode, _Response
 from partnercenter_async._models import (
     order_decoder,
     orders_page_decoder,
     raw_orders_page_decoder,
 )
+from partnercenter_async._responses import Response
 
 text = st.text(max_size=20)
 money = st.floats(allow_nan=False, allow_infinity=False, width=32)
@@ -92,18 +92,26 @@ def test_corrupted_bodies_raise_only_the_decode_error(
     source: dict[str, Any], data: st.DataObject
 ) -> None:
     body = corrupt(msgspec.json.encode({"items": [source]}), data)
-    response = _Response("GET", URL("https://x/p"), body, request_id="r", attempts=1)
+    response = Response(
+        "GET",
+        URL("https://x/p"),
+        body,
+        request_id="r",
+        correlation_id="c",
+        attempts=1,
+        token="secret-token",
+    )
     error: ResponseDecodeError | None = None
     try:
-        page = _decode(raw_orders_page_decoder, response, "c")
-        orders = [_decode(order_decoder, response, "c", raw) for raw in page.items]
+        page = response.decode(raw_orders_page_decoder)
+        orders = [response.decode(order_decoder, raw) for raw in page.items]
     except ResponseDecodeError as err:
         error = err
     if error is None:
         assert all(isinstance(o, Order) for o in orders)
-        assert _decode(orders_page_decoder, response, "c").items == orders
+        assert response.decode(orders_page_decoder).items == orders
     else:
         assert error.body_start in body  # the start of the body, or of the order that failed
         assert error.request_id == "r"
         with pytest.raises(ResponseDecodeError):  # the one-pass decode refuses it too
-            _decode(orders_page_decoder, response, "c")
+            response.decode(orders_page_decoder)

@@ -9,14 +9,18 @@ import pytest
 
 from partnercenter_async import (
     APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
     NotFoundError,
+    PagingError,
     PartnerCenterClient,
+    PartnerCenterError,
     RateLimitError,
     ResponseDecodeError,
     RetryPolicy,
     ServerError,
 )
-from partnercenter_async._retry import backoff_delay, parse_retry_after
+from partnercenter_async._retry import backoff_delay, parse_retry_after, retry_delay
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
 
 from .conftest import DATA, FakeTime
@@ -25,7 +29,7 @@ MakeClient = Callable[..., PartnerCenterClient]
 
 
 async def orders_of(client: PartnerCenterClient, customer_id: str) -> list[str | None]:
-    return [order.id async for order in client.iter_orders(customer_id)]
+    return [order.id async for order in client.list_orders(customer_id)]
 
 
 def expected_ids(fake: FakePartnerCenter, customer_id: str) -> list[str | None]:
@@ -168,3 +172,55 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
         delays = [backoff_delay(policy, retry, rng) for _ in range(50)]
         assert all(0.75 * ceiling <= delay <= ceiling for delay in delays)
         assert len(set(delays)) > 1
+
+
+class _NoJitter(random.Random):
+    def random(self) -> float:
+        return 0.0
+
+
+def _status(status: int, retry_after: float | None = None) -> APIStatusError:
+    return APIStatusError("x", status=status, body=None, retry_after=retry_after)
+
+
+@pytest.mark.parametrize(
+    ("failure", "method", "attempt", "remaining", "expected"),
+    [
+        (_status(503), "GET", 1, None, 0.5),  # backoff: initial delay
+        (_status(503), "GET", 3, None, 2.0),  # doubled twice
+        (_status(500), "GET", 9, None, None),  # attempts spent (max 6)
+        (_status(502), "GET", 5, None, 8.0),
+        (_status(429, 20.0), "GET", 1, None, 20.0),  # Retry-After wins over backoff
+        (_status(429, 20.0), "GET", 1, 2.0, None),  # ... unless it passes the deadline
+        (_status(429), "GET", 2, None, 1.0),  # no usable Retry-After: backoff
+        (_status(408), "GET", 1, None, 0.5),
+        (_status(504), "POST", 1, None, None),  # not idempotent
+        (_status(400), "GET", 1, None, None),
+        (_status(401), "GET", 1, None, None),  # the transport's one refresh is not a retry
+        (_status(403), "GET", 1, None, None),
+        (_status(404), "GET", 1, None, None),
+        (_status(409), "GET", 1, None, None),
+        (APIConnectionError("reset"), "GET", 1, None, 0.5),
+        (APITimeoutError("slow"), "GET", 2, 0.9, None),  # 1 s backoff > 0.9 s left
+        (APITimeoutError("slow"), "GET", 2, 1.0, 1.0),
+        (ResponseDecodeError("bad", body_start=b""), "GET", 1, None, None),
+        (PagingError("loop"), "GET", 1, None, None),
+    ],
+)
+def test_retry_delay_decides_from_failure_attempt_policy_and_deadline(
+    failure: PartnerCenterError,
+    method: str,
+    attempt: int,
+    remaining: float | None,
+    expected: float | None,
+) -> None:
+    policy = RetryPolicy(initial_delay=0.5, max_delay=8.0)
+    delay = retry_delay(
+        failure,
+        method=method,
+        attempt=attempt,
+        policy=policy,
+        remaining=remaining,
+        rng=_NoJitter(),
+    )
+    assert delay == expected

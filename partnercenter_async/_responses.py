@@ -1,0 +1,164 @@
+"""One attempt's outcome, made safe to show: a 2xx ``Response``, or the typed failure it ended in.
+
+The bearer token is redacted from every error body and message, and an aiohttp error is chained
+as a cause only when neither it nor its own chain can show the token (aiohttp's response errors
+carry the request's headers in ``request_info``).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import TypedDict, TypeVar
+
+import aiohttp
+import msgspec
+from yarl import URL
+
+from ._errors import (
+    STATUS_ERRORS,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    RateLimitError,
+    ResponseDecodeError,
+    ServerError,
+)
+from ._models import ErrorBody, error_body_decoder, strip_bom
+
+__all__ = ["Context", "Response", "connection_failure", "redact", "status_failure"]
+
+T = TypeVar("T")
+
+_BODY_START = 500
+_REDACTED = "[redacted]"
+
+
+class Context(TypedDict):
+    """What every error of a request carries."""
+
+    request_id: str
+    correlation_id: str
+    attempts: int
+
+
+class Response:
+    """A 2xx answer to one logical request: its body (without BOM) and where it came from."""
+
+    __slots__ = ("_token", "attempts", "body", "correlation_id", "method", "request_id", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        body: bytes,
+        *,
+        request_id: str,
+        correlation_id: str,
+        attempts: int,
+        token: str,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.body = body
+        self.request_id = request_id
+        self.correlation_id = correlation_id
+        self.attempts = attempts
+        self._token = token  # only to redact it from error bodies; never shown
+
+    def __repr__(self) -> str:
+        return f"<Response {self.method} {self.url.raw_path} {len(self.body)} bytes>"
+
+    def decode(self, decoder: msgspec.json.Decoder[T], item: msgspec.Raw | None = None) -> T:
+        """The body, or one ``item`` of it, decoded.
+
+        Raises:
+            ResponseDecodeError: Not JSON of the decoder's type, not UTF-8, or nested too deep;
+                ``body_start`` holds the first 500 bytes, the bearer token redacted.
+        """
+        data = self.body if item is None else item
+        try:
+            return decoder.decode(data)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError) as err:
+            start = redact(bytes(data)[:_BODY_START], self._token)
+            problem = (
+                "is empty" if not start else f"does not decode ({redact_text(err, self._token)})"
+            )
+            what = f"{self.method} {self.url.raw_path}" + (": an item" if item is not None else "")
+            failure = ResponseDecodeError(
+                f"{what}: the response body {problem}",
+                body_start=start,
+                request_id=self.request_id,
+                correlation_id=self.correlation_id,
+                attempts=self.attempts,
+            )
+        raise failure  # outside the except block: msgspec's error stays out of the chain
+
+
+def redact(data: bytes, token: str) -> bytes:
+    """``data`` with every copy of the bearer ``token`` replaced by ``[redacted]``."""
+    return data.replace(token.encode(), _REDACTED.encode()) if token else data
+
+
+def redact_text(value: object, token: str) -> str:
+    """``str(value)`` with the bearer ``token`` replaced by ``[redacted]``."""
+    return str(value).replace(token, _REDACTED) if token else str(value)
+
+
+def connection_failure(
+    url: URL,
+    err: TimeoutError | aiohttp.ClientError,
+    timeout: float | None,
+    token: str,
+    context: Context,
+) -> APIConnectionError:
+    """The typed failure of an attempt that got no usable answer: timed out, refused, reset,
+    cut short; ``err`` chained when it is safe to show."""
+    if isinstance(err, TimeoutError):
+        failure: APIConnectionError = APITimeoutError(
+            f"GET {url.raw_path} timed out after {timeout or 0:g} s", **context
+        )
+    elif isinstance(err, aiohttp.ClientPayloadError):
+        failure = APIConnectionError(
+            f"GET {url.raw_path} failed: the response body was cut short "
+            f"({redact_text(err, token)})",
+            **context,
+        )
+    else:
+        text = redact_text(err, token)
+        detail = f"{type(err).__name__}: {text}" if text else type(err).__name__
+        failure = APIConnectionError(f"GET {url.raw_path} failed: {detail}", **context)
+    node: BaseException | None = err
+    while node is not None:
+        if hasattr(node, "request_info") or token in repr(node) or token in str(node):
+            return failure
+        node = node.__cause__ or node.__context__
+    failure.__cause__ = err
+    return failure
+
+
+def status_failure(
+    url: URL, status: int, body: bytes, retry_after: float | None, context: Context
+) -> APIStatusError:
+    """The typed error of a non-2xx answer (``body`` already redacted), its body parsed in
+    either shape when it can be."""
+    try:
+        parsed: ErrorBody | None = error_body_decoder.decode(strip_bom(body))
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        parsed = None
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown Status"
+    message = f"GET {url.raw_path}: {status} {reason}"
+    if parsed is not None:
+        if detail := parsed.description or parsed.message:
+            message += f": {detail[:_BODY_START]}"
+        if parsed.code is not None:
+            message += f" (code {parsed.code})"
+    if status == 429:
+        cls: type[APIStatusError] = RateLimitError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = STATUS_ERRORS.get(status, APIStatusError)
+    return cls(message, status=status, body=parsed, retry_after=retry_after, **context)
