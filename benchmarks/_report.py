@@ -53,6 +53,8 @@ def render(results: Record) -> str:
         lines += decode(results["decode"])
     if "memory" in results:
         lines += memory(results["memory"])
+    if "export" in results:
+        lines += export(results["export"])
     return "\n".join(lines)
 
 
@@ -167,4 +169,28 @@ def memory(result: Record) -> list[str]:
         for run in runs
     ]
     header = ["customers", "orders", "wall s", "RSS before MB", "peak RSS MB", "peak / smallest"]
+    return lines + table(header, rows)
+
+
+def export(result: Record) -> list[str]:
+    """Scenario 5: orders per second of the export in each format against ``stream_orders``."""
+    lines = [
+        "",
+        f"## Export: orders per second, {result['customers']:,} customers, unthrottled",
+        "",
+        "`stream` is `stream_orders` alone, each result dropped; the others are `export_orders` "
+        "into that format, on the same data in the same run (medians over the rounds).",
+        "",
+    ]
+    rows = [
+        [
+            fmt,
+            f"{figures['orders_per_second']:,.0f}",
+            f"{figures['share_of_stream']:.0%}",
+            f"{figures['orders_per_cpu_second']:,.0f}",
+            f"{figures['cpu_share_of_stream']:.0%}",
+        ]
+        for fmt, figures in result["summary"].items()
+    ]
+    header = ["format", "orders/s", "of stream_orders", "orders/CPU s", "of stream_orders"]
     return lines + table(header, rows)

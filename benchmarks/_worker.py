@@ -155,6 +155,34 @@ def memory(spec: Spec) -> Spec:
     }
 
 
+def export(spec: Spec) -> Spec:
+    """Orders per second of ``export_orders`` into ``format`` (or of ``stream_orders`` alone,
+    ``format`` "stream", each result dropped), over every customer, unthrottled."""
+    import tempfile
+
+    from partnercenter_async import export_orders
+
+    ids = list(read_ids(spec["ids_file"]))
+    orders = 0
+
+    async def run() -> None:
+        nonlocal orders
+        async with contenders.client(job(spec, ())) as pc:
+            if spec["format"] == "stream":
+                async for result in pc.stream_orders(ids):
+                    orders += len(result.orders)
+                return
+            with tempfile.TemporaryDirectory(prefix="pc-bench-export-") as directory:
+                out = os.path.join(directory, f"orders.{spec['format']}")
+                summary = await export_orders(pc, ids, out, format=spec["format"])
+                orders = summary.orders
+
+    cpu, start = time.process_time(), time.perf_counter()
+    asyncio.run(run())
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"orders": orders, "wall": wall, "cpu": cpu, "orders_per_second": orders / wall}
+
+
 def decoders() -> dict[str, Callable[[bytes], object]]:
     """The ways of decoding one orders page, by name."""
     from ._pydantic_models import OrdersPage  # here, so that other kinds never import pydantic
@@ -225,6 +253,7 @@ KINDS: dict[str, Callable[[Spec], Spec]] = {
     "throughput": throughput,
     "rate": rate,
     "memory": memory,
+    "export": export,
     "decode": decode,
 }
 

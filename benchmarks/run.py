@@ -37,7 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 UNLIMITED = 1e9
 """This client's ``requests_per_minute`` when the scenario is not about the rate limit."""
-SCENARIOS = ("throughput", "rate", "decode", "memory")
+SCENARIOS = ("throughput", "rate", "decode", "memory", "export")
+EXPORT_FORMATS = ("stream", "jsonl", "csv", "parquet")
+"""The export scenario: ``stream_orders`` alone, then ``export_orders`` into each format."""
 DESCRIPTION = "Benchmark partnercenter_async against the floor and the code users write today."
 LIBRARIES = (
     "partnercenter-async",
@@ -97,6 +99,8 @@ class Settings:
         rate_window: The service's sliding window, in seconds (60, as Partner Center's).
         settle: Seconds at the start of a rate-limit run left out of the steady-state figures.
         memory_sizes: Customers of each memory run.
+        export_customers: Customers of the export scenario.
+        export_rounds: Rounds of the export scenario (each runs every format once).
         decode_budget: Seconds spent timing each decoder.
         seed: Seed of the fake's data.
     """
@@ -114,6 +118,8 @@ class Settings:
     rate_window: float = 60.0
     settle: float = 60.0
     memory_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
+    export_customers: int = 2_000
+    export_rounds: int = 5
     decode_budget: float = 1.0
     seed: int = 1
 
@@ -126,6 +132,8 @@ QUICK = Settings(
     rate_window=1.0,
     settle=1.0,
     memory_sizes=(100, 400),
+    export_customers=100,
+    export_rounds=1,
     decode_budget=0.05,
 )
 
@@ -327,6 +335,53 @@ class Runner:
             runs.append(result | {"customers": customers})
             self.say(f"memory {customers} customers: peak RSS {result['peak_rss_mb']:.1f} MB")
         return {"runs": runs}
+
+
+def export(runner: Runner) -> Record:
+    """Orders per second of ``stream_orders`` and of ``export_orders`` into each format, on
+    the same data in the same run (the order rotated per round); the median of each, and its
+    share of ``stream_orders``' rate."""
+    s = runner.settings
+    config, ids = runner.ids_file(s.export_customers)
+    config |= {"cache_entries": 4 * s.export_customers + 1024}
+    runs: list[Record] = []
+    with Server(config, prewarm=True, cpu=runner.server_cpu) as server:
+        for round_ in range(s.export_rounds):
+            shift = round_ % len(EXPORT_FORMATS)
+            for fmt in EXPORT_FORMATS[shift:] + EXPORT_FORMATS[:shift]:
+                spec = {
+                    "kind": "export",
+                    "format": fmt,
+                    "base_url": server.url,
+                    "ids_file": ids,
+                    "concurrency": s.concurrency,
+                    "requests_per_minute": UNLIMITED,
+                    "cpu": runner.client_cpu,
+                }
+                result = runner.measure(spec) | {"format": fmt, "round": round_}
+                runs.append(result)
+                runner.say(
+                    f"export {fmt}, round {round_ + 1}/{s.export_rounds}: "
+                    f"{result['orders_per_second']:,.0f} orders/s"
+                )
+
+    def median(fmt: str, figure: str) -> float:
+        return statistics.median(r[figure] for r in runs if r["format"] == fmt)
+
+    for run in runs:
+        run["orders_per_cpu_second"] = run["orders"] / max(run["cpu"], 1e-9)
+    wall = {fmt: median(fmt, "orders_per_second") for fmt in EXPORT_FORMATS}
+    cpu = {fmt: median(fmt, "orders_per_cpu_second") for fmt in EXPORT_FORMATS}
+    summary = {
+        fmt: {
+            "orders_per_second": wall[fmt],
+            "share_of_stream": wall[fmt] / wall["stream"],
+            "orders_per_cpu_second": cpu[fmt],
+            "cpu_share_of_stream": cpu[fmt] / cpu["stream"],
+        }
+        for fmt in EXPORT_FORMATS
+    }
+    return {"customers": s.export_customers, "runs": runs, "summary": summary}
 
 
 def summarize_throughput(runs: list[Record]) -> dict[str, Record]:
@@ -548,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
             results["decode"] = runner.decode()
         if "memory" in args.only:
             results["memory"] = runner.memory()
+        if "export" in args.only:
+            results["export"] = export(runner)
     results["targets"] = targets(results)
     results["seconds"] = round(time.perf_counter() - started, 1)
     write(args.out, results)

@@ -61,6 +61,15 @@ from ._orders import CustomerOrders
 from ._paging import AsyncPager
 from ._transport import ClientStats
 from ._version import __version__
+from .export import (
+    ExportError,
+    ExportFormat,
+    ExportProgress,
+    ExportSummary,
+    FinalFailure,
+    OutputInUseError,
+    export_orders,
+)
 
 __all__ = [
     "SCOPE",
@@ -84,6 +93,11 @@ __all__ = [
     "Customer",
     "CustomerOrders",
     "ErrorBody",
+    "ExportError",
+    "ExportFormat",
+    "ExportProgress",
+    "ExportSummary",
+    "FinalFailure",
     "GatherError",
     "KeyValuePair",
     "Limits",
@@ -97,6 +111,7 @@ __all__ = [
     "OrderLinks",
     "OrderStatus",
     "OrderTransactionType",
+    "OutputInUseError",
     "PagingError",
     "PartnerCenterClient",
     "PartnerCenterError",
@@ -117,4 +132,5 @@ __all__ = [
     "UnsafeRequestError",
     "UserCredentials",
     "__version__",
+    "export_orders",
 ]

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Literal, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Literal, Self, TypeVar, overload
 
 import aiohttp
 from azure.core.credentials_async import AsyncTokenCredential
@@ -52,6 +52,10 @@ from ._telemetry import Telemetry
 from ._transport import USER_AGENT, ClientStats, Transport
 from ._urls import api_url, path_segment
 
+if TYPE_CHECKING:  # the [otel] extra: without it these are Any to mypy, and never imported
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
 __all__ = ["CustomerOrders", "PartnerCenterClient"]  # CustomerOrders: from _orders
 
 T = TypeVar("T")
@@ -85,6 +89,9 @@ class PartnerCenterClient:
         sleep: Awaitable sleep in seconds, for retry and throttle waits (tests pass a fake).
         clock: Monotonic clock in seconds (tests pass a fake).
         rng: Source of backoff jitter.
+        tracer_provider: OpenTelemetry's ``TracerProvider`` for the client's spans; the global
+            one if None (see ``docs/observability.md``; nothing without ``[otel]``).
+        meter_provider: OpenTelemetry's ``MeterProvider`` for its metrics; the global one if None.
 
     Raises:
         UnsafeRequestError: ``base_url`` is not https and not loopback.
@@ -112,6 +119,8 @@ class PartnerCenterClient:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         if not requests_per_minute > 0:
             raise ValueError(f"requests_per_minute must be positive, got {requests_per_minute}")
@@ -136,6 +145,8 @@ class PartnerCenterClient:
             server_port=self.base_url.port,
             rate=lambda: self._transport.requests_per_minute,
             in_flight=lambda: self._transport.in_flight,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
         )
         self._transport = Transport(
             origin=self.base_url,
@@ -186,6 +197,7 @@ class PartnerCenterClient:
     async def aclose(self) -> None:
         """Close the client's own session; safe to call twice. A closed client cannot reopen;
         requests still in flight end with ``ClientClosedError``."""
+        self._telemetry.close()
         await self._transport.aclose()
 
     # -- collections -------------------------------------------------------------------------
@@ -329,12 +341,26 @@ class PartnerCenterClient:
                 customer can succeed, so the stream ends.
             ClientClosedError: The client is closed.
         """
+        async for result in self._stream_orders(
+            customer_ids, filters, raw_orders, operation="partnercenter.stream_orders"
+        ):
+            yield result
+
+    async def _stream_orders(
+        self,
+        customer_ids: Iterable[str] | AsyncIterable[str],
+        filters: OrderFilters | None,
+        raw_orders: bool,
+        *,
+        operation: str,
+    ) -> AsyncGenerator[CustomerOrders, None]:
         chosen = filters or _NO_FILTERS
         async for customer_id, result in fan_out(
             customer_ids,
             lambda customer_id: self._orders_of(customer_id, chosen, raw_orders),
             concurrency=self.max_concurrency,
             telemetry=self._telemetry,
+            operation=operation,
         ):
             if isinstance(result, PartnerCenterError):
                 yield CustomerOrders(customer_id, error=result)
@@ -385,7 +411,9 @@ class PartnerCenterClient:
         """
         results: dict[str, list[Order] | PartnerCenterError] = {}
         errors: dict[str, PartnerCenterError] = {}
-        async for result in self.stream_orders(customer_ids, filters=filters):
+        async for result in self._stream_orders(
+            customer_ids, filters, False, operation="partnercenter.gather_orders"
+        ):
             if result.error is not None:
                 errors[result.customer_id] = result.error
             results[result.customer_id] = result.error or result.orders

@@ -28,6 +28,7 @@ async def fan_out(
     *,
     concurrency: int,
     telemetry: Telemetry,
+    operation: str = "partnercenter.fan_out",
 ) -> AsyncIterator[tuple[str, R | PartnerCenterError]]:
     """``(customer_id, result or error)`` for each distinct customer, in completion order.
 
@@ -41,6 +42,9 @@ async def fan_out(
         work: The operation on one customer.
         concurrency: Workers, each on one customer at a time.
         telemetry: Where each customer's work is reported.
+        operation: The name of the span around the whole fan-out, e.g.
+            ``"partnercenter.gather_orders"``. It is opened in the fan-out's own task, so it is
+            never current in the caller's code between two results.
 
     Raises:
         TypeError: ``customer_ids`` is a string.
@@ -56,27 +60,30 @@ async def fan_out(
 
     async def worker() -> None:
         while (customer_id := await ids.next()) is not None:
-            with telemetry.customer(customer_id):
+            with telemetry.customer(customer_id) as scope:
                 try:
                     result: R | PartnerCenterError = await work(customer_id)
                 except FATAL:
                     raise
                 except PartnerCenterError as err:
                     result = err
+                    scope.failed(err)  # kept as the customer's result, not raised
             await results.put((customer_id, result))
 
     async def run() -> None:
-        workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
-        try:
-            await asyncio.gather(*workers)
-        except Exception as err:  # ids failed, or a fatal failure: the stream ends with it
-            await results.put(err)
-        else:
-            await results.put(None)
-        finally:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+        with telemetry.operation(operation, {"partnercenter.concurrency": concurrency}) as scope:
+            workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+            try:
+                await asyncio.gather(*workers)
+            except Exception as err:  # ids failed, or a fatal failure: the stream ends with it
+                scope.failed(err)
+                await results.put(err)
+            else:
+                await results.put(None)
+            finally:
+                for task in workers:
+                    task.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
 
     runner = asyncio.create_task(run())
     try:

@@ -1,5 +1,8 @@
 """Logging for the command line: text or JSON lines on stderr, with secrets redacted.
 
+On a terminal with a live progress display, records are printed above it (``set_console``). At
+debug level the client's transport logs one line per request attempt, with structured fields.
+
 Every record that reaches the handler (this package's, azure-identity's, aiohttp's) is redacted
 after formatting: bearer tokens, JWTs (every Entra ID access token is one), ``access_token``,
 ``refresh_token``, ``client_secret`` and ``client_assertion`` values, and any literal secret
@@ -8,6 +11,7 @@ registered with ``Redactor.add`` (the client secret, each refresh token).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import re
@@ -17,11 +21,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from tqdm import tqdm
+from rich.console import Console
 
 REDACTED = "[redacted]"
 _PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[\w\-.~+/]+=*"),
+    re.compile(r"(?i)(bearer\s+)[\w\-.~+/]{16,}=*"),  # shorter: words, as in "bearer token"
     re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"),
     re.compile(
         r"(?i)((?:access_token|refresh_token|id_token|client_secret|client_assertion)"
@@ -93,21 +97,44 @@ class _JsonFormatter(logging.Formatter):
         return msgspec.json.encode(entry, enc_hook=lambda value: redact(str(value))).decode()
 
 
+_console: Console | None = None
+
+
+def set_console(console: Console | None) -> None:
+    """Print log records through ``console`` (above its live display), or to stderr when None."""
+    global _console
+    _console = console
+
+
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to stderr as it is at each record (tests swap it); through tqdm on a terminal."""
+    """Writes to stderr as it is at each record (tests swap it); above a live display if any."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr
-        if not self.stream.isatty():
+        console = _console
+        if console is None:
             super().emit(record)
             return
         try:
-            tqdm.write(self.format(record), file=self.stream)  # above a live progress bar
+            console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
         except Exception:
             self.handleError(record)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``--log-level`` and ``--log-format`` flags of a subcommand."""
+    parser.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default="info",
+        help="debug: also one line per HTTP request",
+    )
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], default="text", help="json: one object per line"
+    )
 
 
 @contextlib.contextmanager

@@ -238,7 +238,6 @@ class Transport:
         while True:
             attempts += 1
             token = (await self._tokens.get()).token
-            trace.attempt(attempts)
             outcome = await self._attempt(
                 opened, url, headers, token, request_id, attempts, deadline, trace
             )
@@ -307,6 +306,7 @@ class Transport:
                 trace.waited("throttle_hold", admission.held)
             if admission.paced:
                 trace.waited("rate_limiter", admission.paced)
+            trace.attempt(attempts)  # now sent: the waits and the semaphore are behind it
             self.stats.requests += 1
             self.in_flight += 1
             try:

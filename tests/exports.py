@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 import pyarrow.parquet as pq
 
-from partnercenter_async._export import COLUMNS
+from partnercenter_async.export import COLUMNS
 
 Row = tuple[Any, ...]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

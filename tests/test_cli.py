@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from partnercenter_async import _cli
-from partnercenter_async._cli import DEMO_CUSTOMERS, main
+from partnercenter_async import _cli_progress
+from partnercenter_async._cli import main
+from partnercenter_async._cli_auth import DEMO_CUSTOMERS
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakeConfig, FakePartnerCenter
 
 from .exports import csv_rows, expected_rows, key, parquet_rows, read_jsonl
@@ -28,7 +29,7 @@ FAST = ["--requests-per-minute", "1000000"]
 @functools.cache
 def demo_records(customers: int = DEMO_CUSTOMERS) -> list[dict[str, Any]]:
     """What a ``--demo`` export must write: every order of the demo's fake, with its customer."""
-    fake = FakePartnerCenter(FakeConfig(customers=customers))
+    fake = FakePartnerCenter(FakeConfig(customers=customers - 1))  # the sample comes on top
     return [{"customerId": c, "order": o} for c in fake.customer_ids for o in fake.orders_of(c)]
 
 
@@ -50,31 +51,34 @@ def test_demo_export_writes_every_order_as_sent_with_its_customer(
     )
     assert sorted(out.parent.iterdir()) == [out], "no checkpoint is left after a complete export"
     summary = capsys.readouterr().err.strip().splitlines()[-1]
-    assert f"{DEMO_CUSTOMERS + 1} customers, {len(expected)} orders written" in summary
+    assert f"{DEMO_CUSTOMERS} customers, {len(expected)} orders written" in summary
     assert "requests" in summary and "retries" in summary
 
 
-def test_export_of_listed_customers_names_the_failed_ones_and_resume_retries_them(
+def test_customers_that_do_not_exist_finish_the_export_with_status_3(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     customers = tmp_path / "customers.txt"
-    customers.write_text(f"{SAMPLE_CUSTOMER_ID}\n\nno-such-customer\n")
+    customers.write_text(f"{SAMPLE_CUSTOMER_ID}\n\n# a comment\nno-such-customer\n")
     out = tmp_path / "orders.jsonl"
     command = ["export", "--demo", "--customers", str(customers), "--out", str(out)]
-    assert main(command) == 1
+    assert main(command) == 3
     err = capsys.readouterr().err
     assert "customer no-such-customer failed: " in err and "404" in err
-    assert "--resume" in err.splitlines()[-1], "says how to retry the failed customers"
+    assert (
+        "customer no-such-customer cannot be exported: GET /v1/customers/no-such-customer/" in err
+    )
+    assert "1 customer cannot be exported" in err.splitlines()[-1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.txt", "orders.jsonl"]
     ids = {r["order"]["id"] for r in read_jsonl(out)}
     assert "YxH1q4KScfvfkJQjgRI8QY1DznnUWZTH1" in ids
 
-    assert main(command) == 2, "an unfinished export is not overwritten without --resume"
-    assert "--resume" in capsys.readouterr().err
-
-    assert main([*command, "--resume"]) == 1
-    err = capsys.readouterr().err
-    assert "1 of them exported before" in err, "the exported customer is skipped"
-    assert {r["order"]["id"] for r in read_jsonl(out)} == ids, "and not written twice"
+    assert main(command) == 2, "a finished export is not overwritten without --force"
+    assert "--force" in capsys.readouterr().err
+    assert main([*command, "--resume"]) == 2, "nor resumed: there is nothing to resume"
+    assert "nothing to resume" in capsys.readouterr().err
+    assert main([*command, "--force"]) == 3
+    assert {r["order"]["id"] for r in read_jsonl(out)} == ids, "written anew, once"
 
 
 def test_csv_and_parquet_hold_the_rows_of_the_json_lines(tmp_path: Path) -> None:
@@ -113,14 +117,22 @@ def test_json_logs_are_one_object_per_line(
 def test_without_a_terminal_progress_is_logged_periodically(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_cli, "PROGRESS_LOG_SECONDS", 0.0)
+    monkeypatch.setattr(_cli_progress, "PROGRESS_LOG_SECONDS", 0.0)
     out = tmp_path / "orders.jsonl"
     assert main(["export", "--demo", "--out", str(out), "--log-format", "json", *FAST]) == 0
     entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     progress = [entry for entry in entries if "progress" in entry]
     last = progress[-1]["progress"]
-    assert last["customers"] == last["total"] == DEMO_CUSTOMERS + 1
-    assert {"orders", "failed", "req/s", "retries", "throttled"} <= set(last)
+    assert last["customers"] == last["total"] == DEMO_CUSTOMERS
+    assert {
+        "orders",
+        "failed",
+        "failed_for_good",
+        "requests_per_second",
+        "retries",
+        "throttled",
+        "held_seconds",
+    } <= set(last)
     assert "ETA" in progress[-1]["message"]
 
 
@@ -135,8 +147,10 @@ def test_on_a_terminal_progress_is_a_live_bar(
     monkeypatch.setattr(sys, "stderr", terminal)
     assert main(["export", "--demo", "--out", str(tmp_path / "orders.jsonl"), *FAST]) == 0
     shown = terminal.getvalue()
-    assert f"{DEMO_CUSTOMERS + 1}/{DEMO_CUSTOMERS + 1}" in shown and "\r" in shown
-    assert "orders=" in shown and "retries=" in shown and "throttled=" in shown
+    assert f"{DEMO_CUSTOMERS}/{DEMO_CUSTOMERS}" in shown
+    for counter in ("orders", "failed", "not found or denied", "req/s", "retries", "throttled"):
+        assert counter in shown
+    assert "held" in shown and "of the run" in shown
     assert "progress:" not in shown, "no periodic log lines on a terminal"
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from partnercenter_async._cli import _credential, _parser
+from partnercenter_async._cli import parser
+from partnercenter_async._cli_auth import authority_for, credential_from
 from partnercenter_async._logs import Redactor
 from partnercenter_async.testing import FakeConfig, FakeEntraID, FakePartnerCenter
 
@@ -147,7 +148,9 @@ def test_cloud_picks_the_authority_host(
     monkeypatch.delenv("AZURE_AUTHORITY_HOST", raising=False)
     monkeypatch.setenv("AZURE_TENANT_ID", "tenant")
     monkeypatch.setenv("AZURE_CLIENT_ID", "client")
-    args = _parser().parse_args(
+    args = parser().parse_args(
         ["export", "--out", "-", "--cloud", cloud, "--refresh-token-file", str(token_file)]
     )
-    assert f"https://{authority}/tenant/oauth2/v2.0/token" in repr(_credential(args, Redactor()))
+    credential, kind = credential_from(args, Redactor(), authority_for(args))
+    assert kind == "app+user"
+    assert f"https://{authority}/tenant/oauth2/v2.0/token" in repr(credential)

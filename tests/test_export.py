@@ -13,19 +13,23 @@ import msgspec
 import pyarrow.parquet as pq
 import pytest
 
-from partnercenter_async import PartnerCenterClient, RetryPolicy, UnauthorizedError, _export
-from partnercenter_async._export import ExportError, ExportSummary, Format, plan_output, run_export
+from partnercenter_async import (
+    ExportError,
+    ExportSummary,
+    PartnerCenterClient,
+    RetryPolicy,
+    UnauthorizedError,
+    export_orders,
+)
+from partnercenter_async.export import ExportFormat as Format
+from partnercenter_async.export import OrderFilters, parquet_schema, plan_output
+from partnercenter_async.export import _sinks as sinks
 from partnercenter_async.testing import FakePartnerCenter, Fault
 
 from .exports import csv_rows, expected_rows, multiset, parquet_rows, read_jsonl
 
 MakeClient = Callable[..., PartnerCenterClient]
-FILTERS: dict[str, Any] = {
-    "billing_type": None,
-    "indirect_reseller_id": None,
-    "include_price": False,
-    "include_system_purchases": False,
-}
+FILTERS = OrderFilters()
 OUT_NAME = {Format.JSONL: "orders.jsonl", Format.CSV: "orders.csv", Format.PARQUET: "orders"}
 
 
@@ -36,18 +40,19 @@ async def export(
     customer_ids: list[str],
     *,
     resume: bool = False,
-    filters: dict[str, Any] = FILTERS,
+    filters: OrderFilters = FILTERS,
 ) -> ExportSummary:
-    """What the CLI does: plan, open, run, close (leaving a checkpoint unless complete)."""
-    output = plan_output(str(out), fmt, filters, resume=resume)
-    output.open()
-    try:
-        summary = await run_export(client, customer_ids, output)
-    except BaseException:
-        output.close(complete=False)
-        raise
-    output.close(complete=not summary.failed)
-    return summary
+    """The public export, as the CLI calls it."""
+    return await export_orders(
+        client, customer_ids, out, format=fmt, filters=filters, resume=resume
+    )
+
+
+def plan(out: Path | str, fmt: Format, filters: OrderFilters = FILTERS, **options: Any) -> Any:
+    """``plan_output``, its lock released at once."""
+    output = plan_output(out, fmt, filters, **options)
+    output.release()
+    return output
 
 
 def all_records(fake: FakePartnerCenter) -> list[dict[str, Any]]:
@@ -115,8 +120,8 @@ async def test_flat_formats_hold_the_rows_of_the_json_lines(
     fmt: Format,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_export, "PARQUET_ROW_GROUP_ROWS", 50)
-    monkeypatch.setattr(_export._ParquetSink, "commit_customers", 10)
+    monkeypatch.setattr(sinks, "PARQUET_ROW_GROUP_ROWS", 50)
+    monkeypatch.setattr(sinks.ParquetSink, "commit_customers", 10)
     await export(client, tmp_path / "orders.jsonl", Format.JSONL, fake.customer_ids)
     out = tmp_path / OUT_NAME[fmt]
     await export(client, out, fmt, fake.customer_ids)
@@ -130,14 +135,14 @@ async def test_flat_formats_hold_the_rows_of_the_json_lines(
         "a part per 10 customers, nothing else left"
     )
     assert max(pq.ParquetFile(p).metadata.num_row_groups for p in parts) > 1, "row groups"
-    assert pq.read_schema(parts[0]) == _export.parquet_schema(), "the documented schema"
+    assert pq.read_schema(parts[0]) == parquet_schema(), "the documented schema"
 
 
 async def test_an_empty_export_still_has_the_schema(
     client: PartnerCenterClient, tmp_path: Path
 ) -> None:
     await export(client, tmp_path / "orders", Format.PARQUET, [])
-    assert pq.read_table(tmp_path / "orders").schema == _export.parquet_schema()
+    assert pq.read_table(tmp_path / "orders").schema == parquet_schema()
 
 
 @pytest.mark.parametrize("fmt", list(Format))
@@ -148,8 +153,8 @@ async def test_resume_after_a_crash_keeps_what_the_checkpoint_counts_and_nothing
     fmt: Format,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_export._StreamSink, "commit_customers", 5)
-    monkeypatch.setattr(_export._ParquetSink, "commit_customers", 5)
+    monkeypatch.setattr(sinks.StreamSink, "commit_customers", 5)
+    monkeypatch.setattr(sinks.ParquetSink, "commit_customers", 5)
     out = tmp_path / OUT_NAME[fmt]
     # One customer at a time; the 21st makes the service refuse the token: the run stops.
     fake.inject(fake.customer_ids[20], Fault.UNAUTHORIZED, Fault.UNAUTHORIZED)
@@ -166,9 +171,9 @@ async def test_resume_after_a_crash_keeps_what_the_checkpoint_counts_and_nothing
             data.write(b'{"customerId":"half a line')
         journal = out.with_name(out.name + ".checkpoint-ids")
     with journal.open("ab") as ids:
-        ids.write(f"{fake.customer_ids[30]}\n".encode())
+        ids.write(f'"{fake.customer_ids[30]}"\n'.encode())
 
-    output = plan_output(str(out), fmt, FILTERS, resume=True)
+    output = plan(out, fmt, resume=True)
     assert output.done == set(fake.customer_ids[:20])
     async with make_client() as client:
         summary = await export(client, out, fmt, fake.customer_ids, resume=True)
@@ -211,18 +216,39 @@ async def test_what_cannot_be_resumed_is_refused(
     async with make_client(retry=RetryPolicy(max_attempts=2)) as client:
         await export(client, out, Format.JSONL, fake.customer_ids[:3])
     with pytest.raises(ExportError, match="--resume to continue"):
-        plan_output(str(out), Format.JSONL, FILTERS, resume=False)
+        plan(out, Format.JSONL, resume=False)
     with pytest.raises(ExportError, match="resume it with --format jsonl"):
-        plan_output(str(out), Format.CSV, FILTERS, resume=True)
-    with pytest.raises(ExportError, match="other filters"):
-        plan_output(str(out), Format.JSONL, {**FILTERS, "include_price": True}, resume=True)
+        plan(out, Format.CSV, resume=True, force=True)
+    with pytest.raises(ExportError, match="made with no filters, not --include-price"):
+        plan(out, Format.JSONL, OrderFilters(include_price=True), resume=True)
     with pytest.raises(ExportError, match="stdout"):
-        plan_output("-", Format.JSONL, FILTERS, resume=True)
+        plan("-", Format.JSONL, resume=True)
     out.write_bytes(b"")
+    output = plan_output(out, Format.JSONL, FILTERS, resume=True)
     with pytest.raises(ExportError, match="shorter than its checkpoint"):
-        plan_output(str(out), Format.JSONL, FILTERS, resume=True).open()
+        output.open()
+    output.release()
 
 
 def test_a_directory_gets_a_named_file(tmp_path: Path) -> None:
-    output = plan_output(str(tmp_path), Format.CSV, FILTERS, resume=False)
-    assert output.path == tmp_path / "orders.csv"
+    assert plan(tmp_path, Format.CSV).path == tmp_path / "orders.csv"
+
+
+async def test_finished_outputs_and_contradicting_names_are_refused_without_force(
+    client: PartnerCenterClient, fake: FakePartnerCenter, tmp_path: Path
+) -> None:
+    out = tmp_path / "orders.jsonl"
+    with pytest.raises(ExportError, match="names a jsonl file but the format is csv"):
+        plan(out, Format.CSV)
+    assert not out.exists(), "refused before anything is written"
+    await export(client, out, Format.JSONL, fake.customer_ids[:2])
+    with pytest.raises(ExportError, match="finished export; add --force"):
+        plan(out, Format.JSONL)
+    with pytest.raises(ExportError, match="nothing to resume"):
+        plan(out, Format.JSONL, resume=True)
+    summary = await export_orders(client, fake.customer_ids[:1], out, force=True)
+    assert summary.customers == 1 and len(read_jsonl(out)) == len(fake.orders_of(summary_id(fake)))
+
+
+def summary_id(fake: FakePartnerCenter) -> str:
+    return fake.customer_ids[0]

@@ -246,7 +246,8 @@ class FakePartnerCenter:
         self._faults.setdefault(key, collections.deque()).extend(faults)
 
     def serve_raw(self, customer_id: str, body: bytes, status: int = 200) -> None:
-        """Answer every orders listing of a customer with `body` verbatim, as application/json."""
+        """Answer every orders listing of a customer (one the fake knows, or any other id) with
+        `body` verbatim, as application/json."""
         self._raw[customer_id.lower()] = (status, body)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -453,10 +454,10 @@ class FakePartnerCenter:
         )
 
     async def _orders(self, request: web.Request) -> web.Response:
+        raw = self._raw.get(request.match_info["customer_id"].lower())
+        if raw is not None:  # served as set, for a customer the fake knows or not
+            return _response(*raw)
         customer_id = self._known(request)
-        if customer_id in self._raw:
-            status, body = self._raw[customer_id]
-            return _response(status, body)
         query = request.query
         include_price = _flag(query, "include_price")
         include_system = _flag(query, "include_system_purchases")
