@@ -55,6 +55,7 @@ from ._models import (
     ResourceAttributes,
     ResourceCollection,
     ResourceLinks,
+    UserCredentials,
 )
 from ._orders import CustomerOrders
 from ._paging import AsyncPager
@@ -129,6 +130,7 @@ __all__ = [
     "ServerError",
     "UnauthorizedError",
     "UnsafeRequestError",
+    "UserCredentials",
     "__version__",
     "export_orders",
 ]

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 from . import _cli_export, _doctor
 from ._cli_auth import DEMO_CUSTOMERS, whole_number
+from ._otel_cli import configure_from_environment
 from ._version import __version__
 from .sync._cli import add_parser as _add_sync  # imports no dlt until sync runs
 
@@ -64,7 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
-    status: int = args.run(args, argv)
+    shutdown_otel = configure_from_environment() if getattr(args, "otel", False) else None
+    try:
+        status: int = args.run(args, argv)
+    finally:
+        if shutdown_otel is not None:
+            shutdown_otel()
     return status
 
 

@@ -123,6 +123,12 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"requests in flight (default {DEFAULT_MAX_CONCURRENCY})",
     )
+    group.add_argument(
+        "--otel",
+        action="store_true",
+        help="send traces and metrics as the OTEL_* environment variables say "
+        "(needs opentelemetry-sdk)",
+    )
 
 
 @dataclass(frozen=True, slots=True)

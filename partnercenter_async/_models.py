@@ -1,19 +1,22 @@
 """msgspec Structs for Partner Center's orders and customers, and their decoders.
 
 Source: the "Get orders for a customer" REST reference (every ``Microsoft.Partner...``
-definition) and the facts in ``shared/reference/partner-center.md``. Enumerations are typed as
-``str`` so that values the reference does not list are kept; the ``StrEnum`` classes name the known
-ones and compare equal to them. Unknown fields are ignored, never an error.
+definition), Microsoft's .NET SDK models and the facts in ``shared/reference/partner-center.md``.
+Enumerations are typed as ``str`` so that values the reference does not list are kept; the
+``StrEnum`` classes of ``_enums`` name the known ones and compare equal to any spelling of them.
+Unknown fields are ignored, never an error. ``OrderFilters`` (the request side) lives in
+``_filters`` and is re-exported here.
 """
 
 from __future__ import annotations
 
-import enum
-import re
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import msgspec
+
+from ._enums import BillingCycle, LineItemTransactionType, OrderStatus, OrderTransactionType
+from ._filters import OrderFilters
 
 __all__ = [
     "AuditKeyValue",
@@ -39,50 +42,10 @@ __all__ = [
     "ResourceAttributes",
     "ResourceCollection",
     "ResourceLinks",
+    "UserCredentials",
 ]
 
 T = TypeVar("T")
-
-
-class BillingCycle(enum.StrEnum):
-    """Known ``Order.billingCycle`` values (snake_case on the wire)."""
-
-    UNKNOWN = "unknown"
-    MONTHLY = "monthly"
-    ANNUAL = "annual"
-    NONE = "none"
-    ONE_TIME = "one_time"
-    TRIENNIAL = "triennial"
-    BIENNIAL = "biennial"
-
-
-class OrderStatus(enum.StrEnum):
-    """Known ``Order.status`` values."""
-
-    UNKNOWN = "unknown"
-    COMPLETED = "completed"
-    PENDING = "pending"
-    CANCELLED = "cancelled"
-
-
-class OrderTransactionType(enum.StrEnum):
-    """Known ``Order.transactionType`` values."""
-
-    USER_PURCHASE = "UserPurchase"
-    SYSTEM_PURCHASE = "SystemPurchase"
-    SYSTEM_BILLING = "SystemBilling"
-
-
-class LineItemTransactionType(enum.StrEnum):
-    """Known ``OrderLineItem.transactionType`` values."""
-
-    NEW = "new"
-    RENEW = "renew"
-    ADD_QUANTITY = "addQuantity"
-    REMOVE_QUANTITY = "removeQuantity"
-    CANCEL = "cancel"
-    CONVERT = "convert"
-    CUSTOMER_CREDIT = "customerCredit"
 
 
 class _Model(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True, gc=False):
@@ -128,12 +91,18 @@ class ResourceLinks(_Model):
 
 
 class ResourceCollection(_Model, Generic[T]):
-    """``ResourceCollection[T]``: one page. ``total_count`` is the number of items in this page."""
+    """``ResourceCollection[T]``: one page. ``total_count`` is the number of items in this page.
+
+    ``continuation_token`` is set on seek-based collections (customers, audit records): the
+    next link's ``MS-ContinuationToken``, repeated at the top level (.NET SDK
+    ``SeekBasedResourceCollection``). Follow ``links.next``, which carries it too.
+    """
 
     total_count: int | None = None
     items: list[T] = []
     links: ResourceLinks | None = None
     attributes: ResourceAttributes | None = None
+    continuation_token: str | None = None
 
 
 class ClientContext(_Model):
@@ -191,8 +160,11 @@ class OrderLineItem(_Model):
     """``OrderLineItem``: one product of an order.
 
     ``transaction_type`` keeps unlisted values; compare it with ``LineItemTransactionType``.
+    ``term_duration`` is an ISO 8601 duration such as ``P1Y``, or ``""`` (seen in real traffic).
+    ``additional_partner_ids_on_record`` lists further partner ids (MPN ids, strings of digits).
     """
 
+    additional_partner_ids_on_record: list[str] | None = None
     attestation_accepted: bool | None = None
     custom_term_end_date: str | None = None
     friendly_name: str | None = None
@@ -235,6 +207,7 @@ class Order(_Model):
     status: str | None = None
     total_price: float | None = None
     transaction_type: str | None = None
+    partner_on_record_attestation_accepted: bool | None = None
     client: ClientContext | None = None
     links: OrderLinks | None = None
     attributes: ResourceAttributes | None = None
@@ -245,29 +218,65 @@ class Order(_Model):
 
 
 class CompanyProfile(_Model):
-    """A customer's ``companyProfile``."""
+    """A customer's ``companyProfile`` (.NET SDK ``CustomerCompanyProfile``)."""
 
     tenant_id: str | None = None
     domain: str | None = None
     company_name: str | None = None
-
-
-class Customer(_Model):
-    """A customer of the partner, from ``GET /v1/customers``. ``id`` is the customer tenant id."""
-
-    id: str
-    company_profile: CompanyProfile | None = None
-    relationship_to_partner: str | None = None
+    organization_registration_number: str | None = None
     links: ResourceLinks | None = None
     attributes: ResourceAttributes | None = None
 
 
-class AuditRecord(_Model):
-    """One record of the activity log, from ``GET /v1/auditrecords``: what a partner user or
-    application did, and to which customer.
+class UserCredentials(_Model):
+    """``UserCredentials`` of a customer (set when one is created); the repr hides the password."""
 
-    ``resource_old_value`` and ``resource_new_value`` are JSON text (PascalCase keys), as sent.
-    Source: ``shared/reference/partner-center.md``, "Activity log".
+    user_name: str | None = None
+    password: str | None = None
+
+    def __repr__(self) -> str:
+        hidden = None if self.password is None else "***"
+        return f"UserCredentials(user_name={self.user_name!r}, password={hidden!r})"
+
+
+class Customer(_Model):
+    """A customer of the partner, from ``GET /v1/customers`` (.NET SDK ``Customer``).
+
+    ``id`` is the customer tenant id. ``billing_profile`` is kept as the service's JSON object
+    (camelCase keys: ``id``, ``email``, ``culture``, ``language``, ``companyName``,
+    ``defaultAddress``, ...), since its shape varies by country. ``custom_domains`` lists domain
+    names; ``associated_partner_id`` is the indirect reseller's id, when there is one.
+    """
+
+    id: str
+    commerce_id: str | None = None
+    company_profile: CompanyProfile | None = None
+    billing_profile: dict[str, Any] | None = None
+    relationship_to_partner: str | None = None
+    allow_delegated_access: bool | None = None
+    user_credentials: UserCredentials | None = None
+    custom_domains: list[str] | None = None
+    associated_partner_id: str | None = None
+    links: ResourceLinks | None = None
+    attributes: ResourceAttributes | None = None
+
+
+class AuditKeyValue(_Model):
+    """One ``customizedData`` entry of an audit record; ``value`` may be null."""
+
+    key: str
+    value: str | int | float | bool | None = None
+
+
+class AuditRecord(_Model):
+    """One activity-log record, from ``GET /v1/auditrecords`` (.NET SDK ``AuditRecord``).
+
+    ``operation_date`` is always timezone-aware (UTC when the service gives no offset); the
+    service sends 7 fractional digits, of which the 7th is lost. ``resource_old_value`` and
+    ``resource_new_value`` are JSON *strings* holding the resource with PascalCase keys.
+    ``operation_type`` (``create_order``, ...), ``resource_type`` (``order``, ...) and
+    ``operation_status`` (``succeeded``, ``failed``, ``progress``, ``decline``) are snake_case
+    strings; new values appear without notice. Treat ``id`` as opaque (absent on old records).
     """
 
     id: str | None = None
@@ -284,75 +293,13 @@ class AuditRecord(_Model):
     original_correlation_id: str | None = None
     operation_date: datetime | None = None
     operation_status: str | None = None
-    customized_data: list[AuditKeyValue] | None = None
+    customized_data: list[AuditKeyValue] = []
     session_id: str | None = None
     attributes: ResourceAttributes | None = None
 
     def __post_init__(self) -> None:
         if self.operation_date is not None and self.operation_date.tzinfo is None:
             self.operation_date = self.operation_date.replace(tzinfo=UTC)
-
-
-class AuditKeyValue(_Model):
-    """One entry of an audit record's ``customizedData``; the value may be null."""
-
-    key: str
-    value: str | None = None
-
-
-class OrderFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """The filters of a customer's orders listing, in one frozen value.
-
-    Used by ``list_orders``, ``stream_orders`` and ``gather_orders``, the command line and the
-    export's checkpoint (``msgspec.to_builtins`` and ``msgspec.convert`` round-trip it).
-
-    Args:
-        billing_type: Only orders of this billing cycle, e.g. ``"monthly"`` or ``"one_time"``
-            (sent as the snake_case name, the form the service and its SDKs use).
-        indirect_reseller_id: Only orders placed through this indirect reseller.
-        include_price: Ask for pricing on line items and ``total_price`` on orders.
-        include_system_purchases: Include orders the system created.
-
-    Raises:
-        ValueError: ``billing_type`` is empty or not a string.
-
-    Example:
-        >>> client.list_orders(customer_id, filters=OrderFilters(include_price=True))
-    """
-
-    billing_type: str | None = None
-    indirect_reseller_id: str | None = None
-    include_price: bool = False
-    include_system_purchases: bool = False
-
-    def __post_init__(self) -> None:
-        if self.billing_type is not None and (
-            not isinstance(self.billing_type, str) or not self.billing_type.strip()
-        ):
-            raise ValueError(
-                f"billing_type must be a non-empty string such as 'monthly', "
-                f"got {self.billing_type!r}"
-            )
-
-    def query(self) -> dict[str, str]:
-        """The query of ``GET /v1/customers/{customer_id}/orders`` for these filters."""
-        query: dict[str, str] = {}
-        if self.indirect_reseller_id is not None:
-            query["indirect_reseller_id"] = self.indirect_reseller_id
-        if self.billing_type is not None:
-            query["billingType"] = _billing_type_name(self.billing_type)
-        if self.include_price:
-            query["include_price"] = "true"
-        if self.include_system_purchases:
-            query["include_system_purchases"] = "true"
-        return query
-
-
-def _billing_type_name(value: str) -> str:
-    """The snake_case name the service takes: ``Monthly`` → ``monthly``,
-    ``OneTime`` → ``one_time``."""
-    name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value.strip()).lower()
-    return "one_time" if name == "onetime" else name
 
 
 class ErrorBody(_Model):
@@ -378,8 +325,8 @@ order_decoder = msgspec.json.Decoder(Order)
 orders_page_decoder = msgspec.json.Decoder(ResourceCollection[Order])
 raw_orders_page_decoder = msgspec.json.Decoder(ResourceCollection[msgspec.Raw])
 customers_page_decoder = msgspec.json.Decoder(ResourceCollection[Customer])
-audit_records_page_decoder = msgspec.json.Decoder(ResourceCollection[AuditRecord])
 error_body_decoder = msgspec.json.Decoder(ErrorBody)
+audit_records_page_decoder = msgspec.json.Decoder(ResourceCollection[AuditRecord])
 
 
 def strip_bom(body: bytes) -> bytes:

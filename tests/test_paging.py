@@ -6,6 +6,7 @@ import pytest
 from yarl import URL
 
 from partnercenter_async import (
+    BillingCycle,
     NotFoundError,
     OrderFilters,
     PartnerCenterClient,
@@ -87,7 +88,7 @@ async def test_filters_reach_the_service_and_filter(
     assert [o.id for o in monthly] == [
         o["id"] for o in fake.orders_of(customer_id, billing_type="monthly")
     ]
-    assert monthly and all(o.billing_cycle == "monthly" for o in monthly)
+    assert monthly and all(o.billing_cycle == BillingCycle.MONTHLY for o in monthly)
     assert len(every) == len(fake.orders_of(customer_id, include_system_purchases=True))
     assert all(o.total_price is None for o in every)
     assert all(item.pricing is not None for o in priced for item in o.line_items)

@@ -33,7 +33,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from partnercenter_async import PartnerCenterClient, PartnerCenterError
+from partnercenter_async import PartnerCenterClient, PartnerCenterError, export_orders
 from partnercenter_async._telemetry import OperationTrace, RequestTrace, Telemetry, _redact_url
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
 
@@ -896,3 +896,19 @@ def test_the_observability_docs_snippet_runs_and_prints_the_retried_request() ->
     retried = [span for span in spans if span["attributes"].get("http.request.resend_count")]
     assert [span["events"][0]["name"] for span in retried] == ["partnercenter.retry"]
     assert spans[-1]["name"] == "nightly sync"
+
+
+async def test_an_export_is_one_trace_its_listing_and_fan_out_under_one_span(
+    traced_client: Callable[..., PartnerCenterClient], otel: Otel, tmp_path: Path
+) -> None:
+    async with traced_client() as client:
+        await export_orders(client, None, str(tmp_path / "orders.jsonl"))
+    spans = otel.finished()
+    (export,) = [span for span in spans if span.name == "partnercenter.export"]
+    listing = [span for span in spans if span.name == "GET /customers"]
+    (stream,) = [span for span in spans if span.name == "partnercenter.stream_orders"]
+    assert listing
+    assert {span.parent.span_id for span in [*listing, stream] if span.parent} == {
+        export.context.span_id
+    }
+    assert {span.context.trace_id for span in spans} == {export.context.trace_id}

@@ -3,13 +3,21 @@ which failures are final."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from contextlib import AbstractContextManager
 
 from partnercenter_async._client import CustomerOrders, PartnerCenterClient
 from partnercenter_async._errors import NotFoundError, PartnerCenterError, PermissionDeniedError
 from partnercenter_async._models import OrderFilters
 
-__all__ = ["OrderFilters", "held_seconds", "is_final", "list_customer_ids", "stream_orders"]
+__all__ = [
+    "OrderFilters",
+    "held_seconds",
+    "is_final",
+    "list_customer_ids",
+    "stream_orders",
+    "traced",
+]
 
 
 def stream_orders(
@@ -22,6 +30,13 @@ def stream_orders(
 async def list_customer_ids(client: PartnerCenterClient) -> list[str]:
     """The id of every customer of the partner, in the service's order."""
     return [customer.id async for customer in client.list_customers()]
+
+
+def traced(
+    client: PartnerCenterClient, name: str, attributes: Mapping[str, str | int]
+) -> AbstractContextManager[object]:
+    """A span around a whole run, so that its listing and its fan-out share one trace."""
+    return client._telemetry.operation(name, attributes)
 
 
 def held_seconds(client: PartnerCenterClient) -> float:

@@ -14,7 +14,7 @@ from partnercenter_async._client import CustomerOrders, PartnerCenterClient
 from partnercenter_async._errors import APIStatusError, PartnerCenterError
 
 from ._checkpoint import FinalFailure, customer_key
-from ._core import OrderFilters, held_seconds, is_final, list_customer_ids, stream_orders
+from ._core import OrderFilters, held_seconds, is_final, list_customer_ids, stream_orders, traced
 from ._errors import ExportError
 from ._output import Output, plan_output
 from ._rows import ExportFormat
@@ -152,13 +152,14 @@ async def export_orders(
         command=command,
     )
     try:
-        if customer_ids is None:
-            logger.info("listing customers")
-            customer_ids = await list_customer_ids(client)
-        summary = ExportSummary(path=output.path)
-        todo = _todo(customer_ids, output, summary)
-        output.open()
-        await _fetch(client, todo, output, summary, on_progress, started)
+        with traced(client, "partnercenter.export", {"partnercenter.export.format": fmt.value}):
+            if customer_ids is None:
+                logger.info("listing customers")
+                customer_ids = await list_customer_ids(client)
+            summary = ExportSummary(path=output.path)
+            todo = _todo(customer_ids, output, summary)
+            output.open()
+            await _fetch(client, todo, output, summary, on_progress, started)
     finally:
         output.release()
     summary.elapsed = time.monotonic() - started

@@ -1,5 +1,10 @@
 """A faithful, deterministic fake of Partner Center's customers and orders API, for tests.
 
+Besides faults of a real service (429, 5xx, resets, stalls, ...), it can answer as a hostile
+one would (`Fault.HUGE_BODY` and on, answered by `_hostile`): endless or compressed-bomb bodies,
+looping or unsafe next links, JSON nested past any decoder's depth, bodies and headers that
+echo the bearer token. ``fake.hostile`` counts what those answers streamed.
+
 Depends on aiohttp, msgspec and azure-core (for `StaticTokenCredential`), never on the rest
 of `partnercenter_async`; `FakeEntraID` (a fake Microsoft Entra ID token endpoint over TLS)
 also needs `trustme`, when it starts.

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 class Fault(enum.StrEnum):
     """A way for the fake service to misbehave on one request.
 
-    Each member's comment says what the client receives.
+    Each member's comment says what the client receives. Queue them with
+    ``fake.inject(customer_id, *faults)``, one fault per request; a None lets a request through,
+    so ``fake.inject(None, None, None, Fault.BAD_REQUEST)`` fails the third page of the
+    customers listing. Inject a fault once per attempt a client may make to defeat its retries.
     """
 
     THROTTLE = enum.auto()  # 429, Retry-After: <retry_after>, body {"statusCode": 429, ...}
@@ -26,6 +29,24 @@ class Fault(enum.StrEnum):
     NOT_JSON = enum.auto()  # 200 "application/json" whose body is HTML
     WRONG_TYPES = enum.auto()  # 200 with valid JSON of the wrong shape
     UNAUTHORIZED = enum.auto()  # 401 with the JSON error body
+    BAD_REQUEST = enum.auto()  # 400 with the JSON error body, isRetryable false
+    # Hostile answers (issue 10), served by `_hostile`. Streams pace themselves (at most
+    # `_hostile.CHUNK` bytes a millisecond), stop when the client disconnects or the server
+    # stops, and count what they sent in `fake.hostile.streamed_bytes`. Listing faults keep
+    # the listing's real items; a loop goes on by its token, so one inject starts it for good.
+    HUGE_BODY = enum.auto()  # 200, Content-Length 2 GiB (2**31), '{"items": [' then spaces
+    ENDLESS_CHUNKED = enum.auto()  # 200, chunked, '{"items": [' then spaces, never ending
+    GZIP_BOMB = enum.auto()  # 200, Content-Encoding gzip: ~1 MiB inflating to 1 GiB (+ a head)
+    SELF_LOOP = enum.auto()  # next link: the listing's first page, same uri and token each time
+    ENDLESS_EMPTY_PAGES = enum.auto()  # empty pages forever, each next link with a fresh token
+    DEEP_JSON = enum.auto()  # 200, one order whose provisioningContext nests DEEP_JSON_DEPTH
+    NEXT_LINK_CRLF = enum.auto()  # next link whose MS-ContinuationToken value holds CR/LF
+    NEXT_LINK_DELETE = enum.auto()  # next link with "method": "DELETE" (else well-formed)
+    NEXT_LINK_SPACE = enum.auto()  # next uri "...?seekOperation=Next HTTP/1.1\r\nX-Injected: yes"
+    ECHO_AUTH_ERROR = enum.auto()  # 400 JSON error body quoting the Authorization header value
+    ECHO_AUTH_SERVER_ERROR = enum.auto()  # 500 JSON error body (retryable) quoting it too
+    ECHO_AUTH_NOT_JSON = enum.auto()  # 200 "application/json" HTML body quoting Authorization
+    HUGE_HEADER = enum.auto()  # 200, real body, an X-Debug header of 10,000+ bytes quoting it
 
 
 DEFAULT_FAULT_KINDS = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import random
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -125,7 +126,23 @@ def customer(seed: int, index: int, customer_id: str) -> JSON:
         }
     out["links"] = {"self": link(f"/customers/{customer_id}")}
     out["attributes"] = {"objectType": "Customer"}
+    _real_customer(out)
     return out
+
+
+def _real_customer(out: JSON) -> None:
+    """Fields of Microsoft's Customer model, on a share chosen by a hash of the id (no draws)."""
+    cid = out["id"]
+    h = zlib.crc32(cid.encode())
+    profile = out["companyProfile"]
+    profile["links"] = {"self": link(f"/customers/{cid}/profiles/company")}
+    if h % 3 == 0:
+        out["allowDelegatedAccess"] = True
+    if h % 5 == 0:
+        out["customDomains"] = [profile["domain"].replace(".onmicrosoft.com", ".example")]
+    if h % 7 == 0:
+        out["associatedPartnerId"] = str(4_000_000 + h % 1_000_000)
+        profile["organizationRegistrationNumber"] = f"REG-{h % 100_000:05d}"
 
 
 def orders(
@@ -184,7 +201,52 @@ def _order(rng: random.Random, cid: str, resellers: list[str], include_price: bo
         order["partnerCenterExtras"] = {"nested": {"flag": True, "tags": ["beta", "ü"]}}
     elif extra < 0.05:
         order["fulfillmentRegion"] = rng.choice(("emea", "amer", "apac"))
+    _real_traffic(order)
     return order
+
+
+def _capital(value: str) -> str:
+    """``new`` -> ``New``, ``one_time`` -> ``OneTime``, ``addQuantity`` -> ``AddQuantity``."""
+    return "".join(part[:1].upper() + part[1:] for part in value.split("_"))
+
+
+def _real_traffic(order: JSON) -> None:
+    """Shapes of recorded sessions (reference, "Real traffic") on a share of the orders.
+
+    Chosen by a hash of the order id rather than by new draws, so every seeded value stays as it
+    was: capitalised enum values (``"New"``, ``"Monthly"``, ``"Completed"``), no ``links``,
+    line items with ``"links": {}`` or ``"termDuration": ""``, ``creationDate`` with 6 digits
+    and ``Z`` or 2 digits and ``+00:00`` (besides the 7-digit ``Z`` and 3-digit offset forms),
+    ``partnerOnRecordAttestationAccepted`` with a ``patchOperation`` link and a ``client``,
+    and ``additionalPartnerIdsOnRecord``.
+    """
+    h = zlib.crc32(order["id"].encode())
+    items = order["lineItems"]
+    if h % 5 == 0:
+        order["billingCycle"] = _capital(order["billingCycle"])
+        order["status"] = _capital(order["status"])
+        for item in items:
+            item["transactionType"] = _capital(item["transactionType"])
+    if (h >> 3) % 6 == 0:
+        del order["links"]
+    if (h >> 6) % 4 == 0:
+        for item in items:
+            item["links"] = {}
+    if (h >> 9) % 5 == 0:
+        items[0]["termDuration"] = ""
+    date = order["creationDate"]
+    if date.endswith("Z") and (form := (h >> 12) % 3):
+        order["creationDate"] = date[:26] + "Z" if form == 1 else date[:22] + "+00:00"
+    if (h >> 15) % 8 == 0:
+        order["partnerOnRecordAttestationAccepted"] = True
+        order["client"] = {"deviceFamily": "desktop", "marketplaceCountry": "US", "name": "PC"}
+        if "links" in order:
+            own = order["links"]["self"]["uri"]
+            order["links"]["patchOperation"] = {"uri": own, "method": "PATCH", "headers": []}
+    if (h >> 18) % 4 == 0:
+        for item in items:
+            if "partnerIdOnRecord" in item:
+                item["additionalPartnerIdsOnRecord"] = [str(5_000_000 + h % 1_000_000)]
 
 
 def _line_item(

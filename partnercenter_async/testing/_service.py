@@ -29,7 +29,7 @@ import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _data
+from . import _data, _hostile
 from ._activity import Activity, Living
 from ._config import FakeConfig, Fault
 from ._data import JSON, SAMPLE_CUSTOMER_ID, link
@@ -166,6 +166,7 @@ class FakePartnerCenter(Living):
         indirect_reseller_ids: The pool of `partnerIdOnRecord` values of generated line items.
         stats: Traffic counters.
         requests: Every request received, in order.
+        hostile: The hostile faults' state: what their streams sent (`_hostile.Hostile`).
     """
 
     def __init__(self, config: FakeConfig = _DEFAULT_CONFIG) -> None:
@@ -174,6 +175,7 @@ class FakePartnerCenter(Living):
         self.indirect_reseller_ids = _data.reseller_ids(config.seed)
         self.stats = FakeStats()
         self.requests: list[RecordedRequest] = []
+        self.hostile = _hostile.Hostile()
         self._position = {cid: i for i, cid in enumerate(self.customer_ids)}
         self._faults: dict[str | None, collections.deque[Fault | None]] = {}
         self._raw: dict[str, tuple[int, bytes]] = {}
@@ -193,6 +195,7 @@ class FakePartnerCenter(Living):
         self.app.router.add_get("/v1/auditrecords", self._audit_records)
         self.app.on_startup.append(self._on_startup)
         self.app.on_shutdown.append(self._on_shutdown)
+        self.app.on_shutdown.append(self.hostile.on_shutdown)
 
     # -- public helpers ------------------------------------------------------------------------
 
@@ -330,11 +333,18 @@ class FakePartnerCenter(Living):
             self.stats.throttled += 1
             self.stats.rate_limited += 1
             response: web.StreamResponse = _throttled(wait)
-        elif fault is not None and fault not in _LATE_FAULTS:
+        elif fault is not None and fault not in _LATE_FAULTS and fault not in _hostile.FAULTS:
             response = self._early_fault(request, fault)
         else:
-            response = self._authenticate(request) or await self._route(request, handler)
-        response.headers.update(echo)
+            response = (
+                self._authenticate(request)
+                or await self.hostile.answer(
+                    request, fault, echo, lambda r: self._route(r, handler)
+                )
+                or await self._route(request, handler)
+            )
+        if not response.prepared:  # a hostile stream has sent its headers, echo included
+            response.headers.update(echo)
         if fault in _LATE_FAULTS and isinstance(response, web.Response):
             return await self._late_fault(request, fault, response)
         return response
@@ -486,7 +496,9 @@ class FakePartnerCenter(Living):
             for order in everything:
                 if order["id"] == wanted:
                     return self._encode(request.path_qs, order)
-            raise _Refusal(404, 800002, "OrderNotFound", f"Order {wanted} was not found.")
+            refusal = _Refusal(404, 800002, "OrderNotFound", f"Order {wanted} was not found.")
+            refusal.response = _response(404, b"")  # as recorded: Content-Length 0, no body
+            raise refusal
 
         return self._cached(request, 0, build)
 
@@ -558,6 +570,8 @@ class FakePartnerCenter(Living):
             "links": links,
             "attributes": {"objectType": "Collection"},
         }
+        if "next" in links and not request.path.endswith("/orders"):  # seek-based collections
+            page["continuationToken"] = links["next"]["headers"][0]["value"]
         return self._encode(f"{request.path_qs}|{next_offset}", page)
 
     def _encode(self, key: str, document: JSON) -> bytes:
