@@ -27,28 +27,23 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-import msgspec
 from aiohttp import web
 
 from . import _data
+from ._auditquery import LOG_DAYS, WINDOW_DAYS, bad_request, day, record_filter
 from ._data import JSON
 
-__all__ = ["DEFAULT_START", "PARTNER_ID", "Activity", "Living"]
+__all__ = ["DEFAULT_START", "LOG_DAYS", "PARTNER_ID", "WINDOW_DAYS", "Activity", "Living"]
 
 DEFAULT_START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 """The fake's clock when it is created (a Monday, 09:00 UTC)."""
 PARTNER_ID = "4f3e1a7c-2b7d-4e0a-9c43-58d3b1f0a6e2"
 """The partner tenant whose activity the log records."""
-LOG_DAYS = 90
-"""Days of activity the log keeps; an older startDate answers 400."""
-WINDOW_DAYS = 30
-"""Widest window one query may ask for, in days."""
 _TICKS_AT_EPOCH = 621_355_968_000_000_000  # .NET ticks (100 ns since 0001-01-01) at 1970-01-01
-_FILTER_FIELDS = {"customerid": "customerId", "resourcetype": "resourceType"}
 
 
 def stamp(at: datetime) -> str:
@@ -329,16 +324,16 @@ class Living:
         today = self.activity.now.date()
         query = request.query
         try:
-            start = _day(query["startDate"]) if "startDate" in query else today - timedelta(30)
-            end = _day(query["endDate"]) if "endDate" in query else start + timedelta(WINDOW_DAYS)
+            start = day(query["startDate"]) if "startDate" in query else today - timedelta(30)
+            end = day(query["endDate"]) if "endDate" in query else start + timedelta(WINDOW_DAYS)
             size = int(query.get("size", "500"))
-            keep = _filter(query.get("filter"))
+            keep = record_filter(query.get("filter"))
         except ValueError as err:
-            return _bad_request(str(err))
+            return bad_request(str(err))
         if start < today - timedelta(LOG_DAYS):
-            return _bad_request(f"startDate must be within the last {LOG_DAYS} days.")
+            return bad_request(f"startDate must be within the last {LOG_DAYS} days.")
         if not start <= end <= start + timedelta(WINDOW_DAYS) or not 1 <= size <= 500:
-            return _bad_request(f"A window of 0 to {WINDOW_DAYS} days and a size of 1 to 500.")
+            return bad_request(f"A window of 0 to {WINDOW_DAYS} days and a size of 1 to 500.")
         found = [
             record
             for record in reversed(self.activity.records)
@@ -349,36 +344,3 @@ class Living:
         following = offset + size if offset + size < len(found) else None
         body = self._page(request, page, following)
         return web.Response(body=body, content_type="application/json")
-
-
-def _day(text: str) -> date:
-    """A query date: ``2020-09-02``, or the SDK's ``09/02/2020 00:00:00`` (time ignored)."""
-    text = text.strip()
-    try:
-        if "/" in text:
-            return datetime.strptime(text.split(" ")[0], "%m/%d/%Y").date()
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise ValueError(f"Invalid date {text!r}.") from None
-
-
-def _filter(text: str | None) -> Callable[[JSON], bool]:
-    if text is None:
-        return lambda record: True
-    try:
-        spec = json.loads(text)
-        field, value = str(spec["Field"]).lower(), str(spec["Value"]).lower()
-        operator = str(spec.get("Operator", "equals")).lower()
-    except (ValueError, KeyError, TypeError):
-        raise ValueError("The filter is not valid.") from None
-    if field == "companyname" and operator == "substring":
-        return lambda record: value in str(record.get("customerName", "")).lower()
-    if field in _FILTER_FIELDS and operator == "equals":
-        key = _FILTER_FIELDS[field]
-        return lambda record: str(record.get(key, "")).lower() == value
-    raise ValueError(f"Unsupported filter field or operator: {field} {operator}.")
-
-
-def _bad_request(description: str) -> web.Response:
-    body = {"code": 400, "description": description, "errorName": "InvalidInput", "data": []}
-    return web.Response(status=400, body=msgspec.json.encode(body), content_type="application/json")
