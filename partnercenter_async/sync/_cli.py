@@ -20,7 +20,8 @@ import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from partnercenter_async import _logs
 from partnercenter_async._cli_auth import add_connection_arguments
@@ -244,18 +245,14 @@ class _Progress:
     def __init__(self, client: PartnerCenterClient) -> None:
         self._client = client
         self._started = self._logged = time.monotonic()
-        self._bar: tqdm[Any] | None = None
+        self._display: Progress | None = None
+        self._task: Any = None
 
     def __call__(self, result: CustomerOrders, summary: SyncSummary) -> None:
         if result.error is not None:
-            level = (
-                logging.INFO
-                if result.customer_id.lower() in summary.unavailable
-                else logging.WARNING
-            )
+            unavailable = result.customer_id.lower() in summary.unavailable
+            level = logging.INFO if unavailable else logging.WARNING
             logger.log(level, "customer %s: %s", result.customer_id, result.error)
-        if self._bar is None and sys.stderr.isatty():
-            self._bar = tqdm(total=summary.selected, unit="customer", file=sys.stderr)
         elapsed = max(time.monotonic() - self._started, 1e-9)
         counters = {
             "orders": summary.orders,
@@ -265,9 +262,23 @@ class _Progress:
             "retries": self._client.stats.retries,
             "throttled": self._client.stats.throttled,
         }
-        if self._bar is not None:
-            self._bar.update()
-            self._bar.set_postfix(counters, refresh=False)
+        if self._display is None and sys.stderr.isatty():
+            self._display = Progress(
+                TextColumn("customers"),
+                BarColumn(bar_width=None),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[counters]}"),
+                console=Console(file=sys.stderr, highlight=False),
+            )
+            self._display.start()
+            self._task = self._display.add_task("sync", total=summary.selected, counters="")
+        if self._display is not None:
+            text = (
+                f"orders {summary.orders:,} · unavailable {len(summary.unavailable):,} · "
+                f"failed {len(summary.failed):,} · {counters['req/s']:,} req/s"
+            )
+            self._display.update(self._task, completed=summary.done, counters=text)
             return
         now = time.monotonic()
         if now - self._logged >= PROGRESS_LOG_SECONDS:
@@ -284,9 +295,9 @@ class _Progress:
             )
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        if self._display is not None:
+            self._display.stop()
+            self._display = None
 
 
 def _report(summary: SyncSummary, seconds: float) -> None:
