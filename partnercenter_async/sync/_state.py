@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import dlt
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from ._select import CustomerState
 
@@ -118,16 +119,19 @@ def read_state(pipeline: dlt.Pipeline) -> PriorState:
     )
     if "sync_customers" not in tables:
         return PriorState({}, None)
-    with pipeline.sql_client() as client:
-        customers = client.make_qualified_table_name("sync_customers")
-        rows = client.execute_sql(
-            "SELECT customer_id, checked_at, pending_since, unavailable_status, orders, "
-            f"last_error, read_at, unavailable_since FROM {customers}"
-        )
-        last = None
-        if "sync_runs" in tables:  # none while the first run has not finished
-            runs = client.make_qualified_table_name("sync_runs")
-            last = client.execute_sql(f"SELECT max(started_at), count(*) FROM {runs}")
+    try:
+        with pipeline.sql_client() as client:
+            customers = client.make_qualified_table_name("sync_customers")
+            rows = client.execute_sql(
+                "SELECT customer_id, checked_at, pending_since, unavailable_status, orders, "
+                f"last_error, read_at, unavailable_since FROM {customers}"
+            )
+            last = None
+            if "sync_runs" in tables:  # none while the first run has not finished
+                runs = client.make_qualified_table_name("sync_runs")
+                last = client.execute_sql(f"SELECT max(started_at), count(*) FROM {runs}")
+    except DatabaseUndefinedRelation:  # a local schema from another destination: start afresh
+        return PriorState({}, None)
     state = {
         str(cid).lower(): CustomerState(
             customer_id=str(cid).lower(),
