@@ -125,6 +125,7 @@ class Transport:
         self.origin = origin
         self.stats = ClientStats()
         self.in_flight = 0
+        self._reading: set[aiohttp.ClientResponse] = set()  # bodies being read, for aclose
         self._tokens = tokens
         self._headers = dict(headers)
         self._correlation_id = correlation_id
@@ -182,6 +183,8 @@ class Transport:
         """
         opened, self._opened = self._opened, None
         self._state = _State.CLOSED
+        for response in self._reading:  # a session's close does not end a read under way
+            response.close()
         if opened is not None and self._session is None and not opened.loop.is_closed():
             await opened.session.close()
 
@@ -315,7 +318,11 @@ class Transport:
                 ) as response:
                     status = response.status
                     retry_after_header = response.headers.get("Retry-After")
-                    body = await self._read(response)
+                    self._reading.add(response)
+                    try:
+                        body = await self._read(response)
+                    finally:
+                        self._reading.discard(response)
             except _TooLarge:
                 return ResponseTooLargeError(
                     f"GET {url.raw_path}: the response body is larger than "
