@@ -1,31 +1,26 @@
-"""The OpenTelemetry-backed side of ``_telemetry``: the spans and metrics it records.
+"""The OpenTelemetry tracing side of ``_telemetry``: its spans, and when it records metrics.
 
 ``Telemetry`` (in ``_telemetry.py``) imports this module only once a provider is configured; it
 still imports without the ``opentelemetry-api`` package, it is then never used.
 
 What is recorded (span names, attributes and events; the metrics and their attributes) is
 tabled in ``docs/observability.md``, "What is recorded": a span of kind CLIENT per logical
-request, an INTERNAL one per customer of a fan-out and per operation; per-attempt and per-request
-duration histograms, counters of requests, retries and 429s, and two observable instruments.
-
-The observable instruments exist once per meter provider and read every open ``Telemetry``
-through a weak set: ``close()`` (called by the client's ``aclose()``) takes a client out, and a
-client dropped without closing leaves when it is garbage-collected. They are read by the metric
-reader, which may run in another thread: the ``rate`` and ``in_flight`` callables must only read.
+request, an INTERNAL one per customer of a fan-out and per operation. ``_TracedRequest`` also
+records each attempt and request into the metric instruments of ``_otel_metrics.py``, which
+holds the instruments, their buckets, and the registry that shares them per meter provider.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import threading
-import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from time import perf_counter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit, urlunsplit
 
+from ._otel_metrics import INSTRUMENTATION_NAME, _Instruments
 from ._telemetry import AttributeValue, OperationTrace, RequestTrace, Telemetry
 from ._version import __version__
 
@@ -40,17 +35,7 @@ if TYPE_CHECKING:
     from contextvars import Token
 
     from opentelemetry.context import Context
-    from opentelemetry.metrics import Meter, MeterProvider
     from opentelemetry.trace import Span, SpanKind, Tracer
-
-INSTRUMENTATION_NAME: Final = "partnercenter_async"
-# The semantic conventions' recommended boundaries for http.client.request.duration, seconds.
-DURATION_BUCKETS: Final = (
-    *(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75),
-    *(1.0, 2.5, 5.0, 7.5, 10.0),
-)
-# A logical request includes retry delays and 429 holds: the same, then up to 5 minutes.
-LOGICAL_DURATION_BUCKETS: Final = (*DURATION_BUCKETS, 30.0, 60.0, 120.0, 300.0)
 
 # Waits shorter than this are the limiter's own bookkeeping, not waiting: no event. Seconds.
 MIN_RECORDED_WAIT: Final = 0.001
@@ -87,108 +72,6 @@ class _Backend:
 
     def operation(self, name: str, attributes: Mapping[str, AttributeValue]) -> OperationTrace:
         return _TracedOperation(self.tracer, name, dict(attributes))
-
-
-class _Instruments:
-    """The instruments of one meter provider, shared by every client that uses it."""
-
-    def __init__(self, provider: MeterProvider) -> None:
-        meter = _metrics.get_meter(INSTRUMENTATION_NAME, __version__, provider)
-        self.attempt_duration = _histogram(
-            meter,
-            "http.client.request.duration",
-            "Duration of HTTP client requests (one per attempt sent).",
-            DURATION_BUCKETS,
-        )
-        self.request_duration = _histogram(
-            meter,
-            "partnercenter.request.duration",
-            "Duration of logical requests: every attempt, retry delay and throttling wait.",
-            LOGICAL_DURATION_BUCKETS,
-        )
-        self.requests = meter.create_counter(
-            "partnercenter.client.requests", "{request}", "Requests sent, retries included."
-        )
-        self.retries = meter.create_counter(
-            "partnercenter.client.retries", "{retry}", "Requests sent again after a failure."
-        )
-        self.throttled = meter.create_counter(
-            "partnercenter.client.throttled", "{response}", "429 Too Many Requests answers."
-        )
-        self.clients: weakref.WeakSet[Telemetry] = weakref.WeakSet()
-        # Servers reported once are reported as 0 when their last client closes: an SDK keeps
-        # exporting the last value of an attribute set that is no longer observed.
-        self.servers: set[tuple[str, int | None]] = set()
-        meter.create_observable_gauge(
-            "partnercenter.client.rate_limit",
-            [lambda options: self._observe(lambda telemetry: telemetry._rate())],
-            "{request}/min",
-            "Allowed request rate, summed over the open clients to one server.",
-        )
-        meter.create_observable_up_down_counter(
-            "http.client.active_requests",
-            [lambda options: self._observe(lambda telemetry: telemetry._in_flight())],
-            "{request}",
-            "Requests in flight, summed over the open clients to one server.",
-        )
-
-    @staticmethod
-    def of(provider: MeterProvider) -> _Instruments:
-        """The instruments of ``provider``, created on first use."""
-        with _lock:
-            try:
-                instruments = _instruments_by_provider.get(provider)
-            except TypeError:  # a provider that cannot be weakly referenced: not shared
-                return _Instruments(provider)
-            if instruments is None:
-                instruments = _instruments_by_provider[provider] = _Instruments(provider)
-            return instruments
-
-    def remember(self, telemetry: Telemetry) -> None:
-        with _lock:
-            self.clients.add(telemetry)
-
-    def forget(self, telemetry: Telemetry) -> None:
-        with _lock:
-            self.clients.discard(telemetry)
-
-    def _observe(self, read: Callable[[Telemetry], float]) -> Iterable[Any]:
-        with _lock:
-            clients = list(self.clients)
-        totals: dict[tuple[str, int | None], float] = dict.fromkeys(self.servers, 0)
-        for telemetry in clients:
-            key = (telemetry._server_address, telemetry._server_port)
-            try:
-                value = read(telemetry)
-            except Exception:  # a client being torn down in another thread: skip it
-                continue
-            totals[key] = totals.get(key, 0) + value
-        self.servers.update(totals)
-        observations = []
-        for (address, port), value in totals.items():
-            attributes: dict[str, AttributeValue] = {"server.address": address}
-            if port is not None:
-                attributes["server.port"] = port
-            observations.append(_metrics.Observation(value, attributes))
-        return observations
-
-
-# Instruments are created once per meter provider (an SDK drops the callbacks of an observable
-# instrument registered twice); the lock also guards each one's set of clients, which the metric
-# reader's thread iterates.
-_instruments_by_provider: weakref.WeakKeyDictionary[MeterProvider, _Instruments] = (
-    weakref.WeakKeyDictionary()
-)
-_lock = threading.Lock()
-
-
-def _histogram(meter: Meter, name: str, description: str, buckets: tuple[float, ...]) -> Any:
-    try:
-        return meter.create_histogram(
-            name, "s", description, explicit_bucket_boundaries_advisory=buckets
-        )
-    except TypeError:  # opentelemetry-api before 1.23 has no advisory
-        return meter.create_histogram(name, "s", description)
 
 
 def _redact_url(url: str) -> str:
