@@ -21,11 +21,19 @@ from ._errors import (
     APITimeoutError,
     RateLimitError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
 )
 from ._models import ErrorBody, error_body_decoder, strip_bom
 
-__all__ = ["Context", "Response", "connection_failure", "redact", "status_failure"]
+__all__ = [
+    "Context",
+    "Response",
+    "connection_failure",
+    "redact",
+    "status_failure",
+    "too_large_failure",
+]
 
 T = TypeVar("T")
 
@@ -162,3 +170,13 @@ def status_failure(
     else:
         cls = STATUS_ERRORS.get(status, APIStatusError)
     return cls(message, status=status, body=parsed, retry_after=retry_after, **context)
+
+
+def too_large_failure(url: URL, limit: int, context: Context) -> ResponseTooLargeError:
+    """The typed failure of an attempt whose body is over ``limit`` bytes, refused unread."""
+    return ResponseTooLargeError(
+        f"GET {url.raw_path}: the response body is larger than {limit} bytes "
+        "(Limits.max_body_bytes); not read on",
+        limit=limit,
+        **context,
+    )

@@ -25,18 +25,19 @@ from yarl import URL
 
 from ._auth import TokenCache
 from ._config import DEFAULT_BURST, DEFAULT_CONNECT_TIMEOUT, Limits, RetryPolicy
-from ._errors import (
-    APIStatusError,
-    ClientClosedError,
-    PartnerCenterError,
-    RateLimitError,
-    ResponseTooLargeError,
-)
+from ._errors import APIStatusError, ClientClosedError, PartnerCenterError, RateLimitError
 from ._models import strip_bom
-from ._responses import Context, Response, connection_failure, redact, status_failure
+from ._responses import (
+    Context,
+    Response,
+    connection_failure,
+    redact,
+    status_failure,
+    too_large_failure,
+)
 from ._retry import RetryBudget, parse_retry_after, retry_delay
 from ._telemetry import RequestTrace, Telemetry
-from ._throttle import HoldTooLong, Throttle
+from ._throttle import Admission, HoldTooLong, Throttle
 from ._version import __version__
 
 __all__ = ["ClientStats", "Transport"]
@@ -47,6 +48,7 @@ USER_AGENT = (
     f"partnercenter-async/{__version__} Python/{platform.python_version()} "
     f"aiohttp/{aiohttp.__version__}"
 )
+_CLOSED_WHILE_OPEN = "the client was closed while this request was open"
 
 
 @dataclass(slots=True)
@@ -248,7 +250,7 @@ class Transport:
                 return outcome
             failure = outcome
             if self.closed:
-                raise ClientClosedError("the client was closed while this request was open")
+                raise ClientClosedError(_CLOSED_WHILE_OPEN)
             if isinstance(failure, APIStatusError) and failure.status == 401 and not refreshed:
                 self._tokens.invalidate(token)  # once: the token may have been revoked early
                 refreshed = True
@@ -294,21 +296,7 @@ class Transport:
         headers.update(extra)
         started = self._clock()
         async with opened.semaphore:
-            try:
-                admission = await opened.throttle.acquire(deadline)
-            except HoldTooLong as hold:
-                raise RateLimitError(
-                    f"GET {url.raw_path}: the client is held {hold.resume_in:.1f} s more by an "
-                    "earlier 429, past this request's deadline",
-                    status=429,
-                    body=None,
-                    retry_after=hold.resume_in,
-                    **context,
-                ) from None
-            if admission.held:
-                trace.waited("throttle_hold", admission.held)
-            if admission.paced:
-                trace.waited("rate_limiter", admission.paced)
+            admission = await _admit(opened.throttle, url, deadline, trace, context)
             trace.attempt(attempts)  # now sent: the waits and the semaphore are behind it
             self.stats.requests += 1
             self.in_flight += 1
@@ -318,58 +306,24 @@ class Transport:
                 ) as response:
                     status = response.status
                     retry_after_header = response.headers.get("Retry-After")
-                    self._reading.add(response)
-                    try:
-                        body = await self._read(response)
-                    finally:
-                        self._reading.discard(response)
+                    body = await self._read(response)
             except _TooLarge:
-                return ResponseTooLargeError(
-                    f"GET {url.raw_path}: the response body is larger than "
-                    f"{self._limits.max_body_bytes} bytes (Limits.max_body_bytes); not read on",
-                    limit=self._limits.max_body_bytes,
-                    **context,
-                )
+                return too_large_failure(url, self._limits.max_body_bytes, context)
             except (TimeoutError, aiohttp.ClientError) as err:
                 return connection_failure(url, err, self._timeout.total, token, context)
             except RuntimeError:  # aiohttp's "Session is closed", after aclose()
                 if not self.closed:
                     raise
-                raise ClientClosedError(
-                    "the client was closed while this request was open", **context
-                ) from None
+                raise ClientClosedError(_CLOSED_WHILE_OPEN, **context) from None
             finally:
                 self.in_flight -= 1
         trace.response(status)
         if logger.isEnabledFor(logging.DEBUG):
-            elapsed_ms = round((self._clock() - started) * 1000)
-            logger.debug(
-                "GET %s %d in %d ms, attempt %d, MS-RequestId %s",
-                url.raw_path,
-                status,
-                elapsed_ms,
-                attempts,
-                request_id,
-                extra={
-                    "method": "GET",
-                    "path": url.raw_path,
-                    "status": status,
-                    "elapsed_ms": elapsed_ms,
-                    **context,
-                },
-            )
+            _log_answer(url, status, self._clock() - started, context)
         if 200 <= status < 300:
             opened.throttle.succeeded()
             self._budget.succeeded()
-            return Response(
-                "GET",
-                url,
-                strip_bom(body),
-                request_id=request_id,
-                correlation_id=self._correlation_id,
-                attempts=attempts,
-                token=token,
-            )
+            return Response("GET", url, strip_bom(body), **context, token=token)
         retry_after = parse_retry_after(
             retry_after_header, now=time.time(), limit=self._retry.max_retry_after
         )
@@ -380,17 +334,66 @@ class Transport:
         return status_failure(url, status, redact(body, token), retry_after, context)
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
-        """The whole body, decompressed, refusing to read past ``Limits.max_body_bytes``."""
+        """The whole body, decompressed, refusing to read past ``Limits.max_body_bytes``.
+
+        The response is in ``_reading`` meanwhile, for ``aclose`` to end the read.
+        """
         limit = self._limits.max_body_bytes
-        if response.content_length is not None and response.content_length > limit:
-            response.close()
-            raise _TooLarge
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_any():
-            size += len(chunk)
-            if size > limit:
+        self._reading.add(response)
+        try:
+            if response.content_length is not None and response.content_length > limit:
                 response.close()
                 raise _TooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.content.iter_any():
+                size += len(chunk)
+                if size > limit:
+                    response.close()
+                    raise _TooLarge
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            self._reading.discard(response)
+
+
+async def _admit(
+    throttle: Throttle, url: URL, deadline: float | None, trace: RequestTrace, context: Context
+) -> Admission:
+    """A start from the throttle, its waits told to ``trace``; a hold past ``deadline`` raises."""
+    try:
+        admission = await throttle.acquire(deadline)
+    except HoldTooLong as hold:
+        raise RateLimitError(
+            f"GET {url.raw_path}: the client is held {hold.resume_in:.1f} s more by an "
+            "earlier 429, past this request's deadline",
+            status=429,
+            body=None,
+            retry_after=hold.resume_in,
+            **context,
+        ) from None
+    if admission.held:
+        trace.waited("throttle_hold", admission.held)
+    if admission.paced:
+        trace.waited("rate_limiter", admission.paced)
+    return admission
+
+
+def _log_answer(url: URL, status: int, elapsed: float, context: Context) -> None:
+    """The debug line of one answer; ``elapsed`` in seconds."""
+    elapsed_ms = round(elapsed * 1000)
+    logger.debug(
+        "GET %s %d in %d ms, attempt %d, MS-RequestId %s",
+        url.raw_path,
+        status,
+        elapsed_ms,
+        context["attempts"],
+        context["request_id"],
+        extra={
+            "method": "GET",
+            "path": url.raw_path,
+            "status": status,
+            "elapsed_ms": elapsed_ms,
+            **context,
+        },
+    )
