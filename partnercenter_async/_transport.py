@@ -28,14 +28,16 @@ from ._config import DEFAULT_BURST, DEFAULT_CONNECT_TIMEOUT, Limits, RetryPolicy
 from ._errors import APIStatusError, ClientClosedError, PartnerCenterError, RateLimitError
 from ._models import strip_bom
 from ._responses import (
+    BodyTooLarge,
     Context,
     Response,
     connection_failure,
+    read_body,
     redact,
     status_failure,
     too_large_failure,
 )
-from ._retry import RetryBudget, parse_retry_after, retry_delay
+from ._retry import RetryBudget, parse_retry_after, retry_delay, retry_reason
 from ._telemetry import RequestTrace, Telemetry
 from ._throttle import Admission, HoldTooLong, Throttle
 from ._version import __version__
@@ -82,10 +84,6 @@ class _Opened(NamedTuple):
     session: aiohttp.ClientSession
     throttle: Throttle
     semaphore: asyncio.Semaphore
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class Transport:
@@ -270,8 +268,7 @@ class Transport:
                 failure.message += "; not retried: the client's retry budget is spent"
                 raise failure
             self.stats.retries += 1
-            reason = str(failure.status) if isinstance(failure, APIStatusError) else "connection"
-            trace.retrying(reason, delay)
+            trace.retrying(retry_reason(failure), delay)
             logger.info("retrying in %.2f s after: %s", delay, failure)
             await self._sleep(delay)
             if self.closed:
@@ -307,7 +304,7 @@ class Transport:
                     status = response.status
                     retry_after_header = response.headers.get("Retry-After")
                     body = await self._read(response)
-            except _TooLarge:
+            except BodyTooLarge:
                 return too_large_failure(url, self._limits.max_body_bytes, context)
             except (TimeoutError, aiohttp.ClientError) as err:
                 return connection_failure(url, err, self._timeout.total, token, context)
@@ -334,25 +331,10 @@ class Transport:
         return status_failure(url, status, redact(body, token), retry_after, context)
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
-        """The whole body, decompressed, refusing to read past ``Limits.max_body_bytes``.
-
-        The response is in ``_reading`` meanwhile, for ``aclose`` to end the read.
-        """
-        limit = self._limits.max_body_bytes
+        """``read_body``, with the response in ``_reading`` meanwhile for ``aclose`` to end."""
         self._reading.add(response)
         try:
-            if response.content_length is not None and response.content_length > limit:
-                response.close()
-                raise _TooLarge
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.content.iter_any():
-                size += len(chunk)
-                if size > limit:
-                    response.close()
-                    raise _TooLarge
-                chunks.append(chunk)
-            return b"".join(chunks)
+            return await read_body(response, self._limits.max_body_bytes)
         finally:
             self._reading.discard(response)
 
