@@ -29,10 +29,10 @@ class _WireEnum(enum.StrEnum):
     case alone would match ``ONE_TIME`` but not ``OneTime`` or ``onetime``, and no two members of
     these enumerations differ only by underscores, so nothing becomes ambiguous.
 
-    ``hash(member)`` is the hash of that folded key (``"onetime"``), consistent with ``==`` among
-    members and with strings already in folded form; a differently spelled plain ``str`` hashes
-    differently, so look a raw string up in a set or dict of members with ``Enum(raw)``
-    (``BillingCycle("OneTime") is BillingCycle.ONE_TIME``), not with ``in``.
+    ``hash(member)`` is the hash of its wire value, as a plain ``StrEnum``'s: a dict or set of
+    members finds the value as the service sends it (``"one_time" in {BillingCycle.ONE_TIME}``);
+    look another spelling up with ``Enum(raw)`` (``BillingCycle("OneTime") is
+    BillingCycle.ONE_TIME``), not with ``in``.
     """
 
     def __eq__(self, other: object) -> bool:
@@ -46,7 +46,7 @@ class _WireEnum(enum.StrEnum):
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(_fold(self._value_))
+        return hash(self._value_)
 
     @classmethod
     def _missing_(cls, value: object) -> Any:

@@ -21,11 +21,21 @@ from ._errors import (
     APITimeoutError,
     RateLimitError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
 )
 from ._models import ErrorBody, error_body_decoder, strip_bom
 
-__all__ = ["Context", "Response", "connection_failure", "redact", "status_failure"]
+__all__ = [
+    "BodyTooLarge",
+    "Context",
+    "Response",
+    "connection_failure",
+    "read_body",
+    "redact",
+    "status_failure",
+    "too_large_failure",
+]
 
 T = TypeVar("T")
 
@@ -92,6 +102,31 @@ class Response:
                 attempts=self.attempts,
             )
         raise failure  # outside the except block: msgspec's error stays out of the chain
+
+
+class BodyTooLarge(Exception):
+    """A body longer than the limit: ``read_body`` stopped short and closed the connection."""
+
+
+async def read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, decompressed, never reading past ``limit`` bytes.
+
+    Raises:
+        BodyTooLarge: The declared length, or the bytes received (after decompression, chunked
+            or not), pass ``limit``; the connection is closed.
+    """
+    if response.content_length is not None and response.content_length > limit:
+        response.close()
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def redact(data: bytes, token: str) -> bytes:
@@ -162,3 +197,13 @@ def status_failure(
     else:
         cls = STATUS_ERRORS.get(status, APIStatusError)
     return cls(message, status=status, body=parsed, retry_after=retry_after, **context)
+
+
+def too_large_failure(url: URL, limit: int, context: Context) -> ResponseTooLargeError:
+    """The typed failure of an attempt whose body is over ``limit`` bytes, refused unread."""
+    return ResponseTooLargeError(
+        f"GET {url.raw_path}: the response body is larger than {limit} bytes "
+        "(Limits.max_body_bytes); not read on",
+        limit=limit,
+        **context,
+    )

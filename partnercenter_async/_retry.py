@@ -11,7 +11,7 @@ import random
 from email.utils import parsedate_to_datetime
 
 from ._config import RETRY_BUDGET, RETRY_BUDGET_REFILL, RETRYABLE_STATUSES, RetryPolicy
-from ._errors import APIConnectionError, APIStatusError, PartnerCenterError
+from ._errors import APIConnectionError, APIStatusError, APITimeoutError, PartnerCenterError
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -90,6 +90,13 @@ def retry_delay(
     if remaining is not None and delay > remaining:
         return None
     return delay
+
+
+def retry_reason(failure: PartnerCenterError) -> str:
+    """Why a request is sent again, for traces and metrics: ``"503"``, ``"timeout"``, ..."""
+    if isinstance(failure, APIStatusError):
+        return str(failure.status)
+    return "timeout" if isinstance(failure, APITimeoutError) else "connection"
 
 
 class RetryBudget:

@@ -25,18 +25,21 @@ from yarl import URL
 
 from ._auth import TokenCache
 from ._config import DEFAULT_BURST, DEFAULT_CONNECT_TIMEOUT, Limits, RetryPolicy
-from ._errors import (
-    APIStatusError,
-    ClientClosedError,
-    PartnerCenterError,
-    RateLimitError,
-    ResponseTooLargeError,
-)
+from ._errors import APIStatusError, ClientClosedError, PartnerCenterError, RateLimitError
 from ._models import strip_bom
-from ._responses import Context, Response, connection_failure, redact, status_failure
-from ._retry import RetryBudget, parse_retry_after, retry_delay
+from ._responses import (
+    BodyTooLarge,
+    Context,
+    Response,
+    connection_failure,
+    read_body,
+    redact,
+    status_failure,
+    too_large_failure,
+)
+from ._retry import RetryBudget, parse_retry_after, retry_delay, retry_reason
 from ._telemetry import RequestTrace, Telemetry
-from ._throttle import HoldTooLong, Throttle
+from ._throttle import Admission, HoldTooLong, Throttle
 from ._version import __version__
 
 __all__ = ["ClientStats", "Transport"]
@@ -47,6 +50,7 @@ USER_AGENT = (
     f"partnercenter-async/{__version__} Python/{platform.python_version()} "
     f"aiohttp/{aiohttp.__version__}"
 )
+_CLOSED_WHILE_OPEN = "the client was closed while this request was open"
 
 
 @dataclass(slots=True)
@@ -80,10 +84,6 @@ class _Opened(NamedTuple):
     session: aiohttp.ClientSession
     throttle: Throttle
     semaphore: asyncio.Semaphore
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class Transport:
@@ -125,6 +125,7 @@ class Transport:
         self.origin = origin
         self.stats = ClientStats()
         self.in_flight = 0
+        self._reading: set[aiohttp.ClientResponse] = set()  # bodies being read, for aclose
         self._tokens = tokens
         self._headers = dict(headers)
         self._correlation_id = correlation_id
@@ -182,6 +183,8 @@ class Transport:
         """
         opened, self._opened = self._opened, None
         self._state = _State.CLOSED
+        for response in self._reading:  # a session's close does not end a read under way
+            response.close()
         if opened is not None and self._session is None and not opened.loop.is_closed():
             await opened.session.close()
 
@@ -245,7 +248,7 @@ class Transport:
                 return outcome
             failure = outcome
             if self.closed:
-                raise ClientClosedError("the client was closed while this request was open")
+                raise ClientClosedError(_CLOSED_WHILE_OPEN)
             if isinstance(failure, APIStatusError) and failure.status == 401 and not refreshed:
                 self._tokens.invalidate(token)  # once: the token may have been revoked early
                 refreshed = True
@@ -265,8 +268,7 @@ class Transport:
                 failure.message += "; not retried: the client's retry budget is spent"
                 raise failure
             self.stats.retries += 1
-            reason = str(failure.status) if isinstance(failure, APIStatusError) else "connection"
-            trace.retrying(reason, delay)
+            trace.retrying(retry_reason(failure), delay)
             logger.info("retrying in %.2f s after: %s", delay, failure)
             await self._sleep(delay)
             if self.closed:
@@ -291,21 +293,7 @@ class Transport:
         headers.update(extra)
         started = self._clock()
         async with opened.semaphore:
-            try:
-                admission = await opened.throttle.acquire(deadline)
-            except HoldTooLong as hold:
-                raise RateLimitError(
-                    f"GET {url.raw_path}: the client is held {hold.resume_in:.1f} s more by an "
-                    "earlier 429, past this request's deadline",
-                    status=429,
-                    body=None,
-                    retry_after=hold.resume_in,
-                    **context,
-                ) from None
-            if admission.held:
-                trace.waited("throttle_hold", admission.held)
-            if admission.paced:
-                trace.waited("rate_limiter", admission.paced)
+            admission = await _admit(opened.throttle, url, deadline, trace, context)
             trace.attempt(attempts)  # now sent: the waits and the semaphore are behind it
             self.stats.requests += 1
             self.in_flight += 1
@@ -316,53 +304,23 @@ class Transport:
                     status = response.status
                     retry_after_header = response.headers.get("Retry-After")
                     body = await self._read(response)
-            except _TooLarge:
-                return ResponseTooLargeError(
-                    f"GET {url.raw_path}: the response body is larger than "
-                    f"{self._limits.max_body_bytes} bytes (Limits.max_body_bytes); not read on",
-                    limit=self._limits.max_body_bytes,
-                    **context,
-                )
+            except BodyTooLarge:
+                return too_large_failure(url, self._limits.max_body_bytes, context)
             except (TimeoutError, aiohttp.ClientError) as err:
                 return connection_failure(url, err, self._timeout.total, token, context)
             except RuntimeError:  # aiohttp's "Session is closed", after aclose()
                 if not self.closed:
                     raise
-                raise ClientClosedError(
-                    "the client was closed while this request was open", **context
-                ) from None
+                raise ClientClosedError(_CLOSED_WHILE_OPEN, **context) from None
             finally:
                 self.in_flight -= 1
         trace.response(status)
         if logger.isEnabledFor(logging.DEBUG):
-            elapsed_ms = round((self._clock() - started) * 1000)
-            logger.debug(
-                "GET %s %d in %d ms, attempt %d, MS-RequestId %s",
-                url.raw_path,
-                status,
-                elapsed_ms,
-                attempts,
-                request_id,
-                extra={
-                    "method": "GET",
-                    "path": url.raw_path,
-                    "status": status,
-                    "elapsed_ms": elapsed_ms,
-                    **context,
-                },
-            )
+            _log_answer(url, status, self._clock() - started, context)
         if 200 <= status < 300:
             opened.throttle.succeeded()
             self._budget.succeeded()
-            return Response(
-                "GET",
-                url,
-                strip_bom(body),
-                request_id=request_id,
-                correlation_id=self._correlation_id,
-                attempts=attempts,
-                token=token,
-            )
+            return Response("GET", url, strip_bom(body), **context, token=token)
         retry_after = parse_retry_after(
             retry_after_header, now=time.time(), limit=self._retry.max_retry_after
         )
@@ -373,17 +331,51 @@ class Transport:
         return status_failure(url, status, redact(body, token), retry_after, context)
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
-        """The whole body, decompressed, refusing to read past ``Limits.max_body_bytes``."""
-        limit = self._limits.max_body_bytes
-        if response.content_length is not None and response.content_length > limit:
-            response.close()
-            raise _TooLarge
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_any():
-            size += len(chunk)
-            if size > limit:
-                response.close()
-                raise _TooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
+        """``read_body``, with the response in ``_reading`` meanwhile for ``aclose`` to end."""
+        self._reading.add(response)
+        try:
+            return await read_body(response, self._limits.max_body_bytes)
+        finally:
+            self._reading.discard(response)
+
+
+async def _admit(
+    throttle: Throttle, url: URL, deadline: float | None, trace: RequestTrace, context: Context
+) -> Admission:
+    """A start from the throttle, its waits told to ``trace``; a hold past ``deadline`` raises."""
+    try:
+        admission = await throttle.acquire(deadline)
+    except HoldTooLong as hold:
+        raise RateLimitError(
+            f"GET {url.raw_path}: the client is held {hold.resume_in:.1f} s more by an "
+            "earlier 429, past this request's deadline",
+            status=429,
+            body=None,
+            retry_after=hold.resume_in,
+            **context,
+        ) from None
+    if admission.held:
+        trace.waited("throttle_hold", admission.held)
+    if admission.paced:
+        trace.waited("rate_limiter", admission.paced)
+    return admission
+
+
+def _log_answer(url: URL, status: int, elapsed: float, context: Context) -> None:
+    """The debug line of one answer; ``elapsed`` in seconds."""
+    elapsed_ms = round(elapsed * 1000)
+    logger.debug(
+        "GET %s %d in %d ms, attempt %d, MS-RequestId %s",
+        url.raw_path,
+        status,
+        elapsed_ms,
+        context["attempts"],
+        context["request_id"],
+        extra={
+            "method": "GET",
+            "path": url.raw_path,
+            "status": status,
+            "elapsed_ms": elapsed_ms,
+            **context,
+        },
+    )
