@@ -22,7 +22,7 @@ from typing import Any
 import dlt
 import pytest
 
-from partnercenter_async import PartnerCenterClient
+from partnercenter_async import PartnerCenterClient, RetryPolicy
 from partnercenter_async.sync import (
     Batch,
     Reason,
@@ -32,7 +32,7 @@ from partnercenter_async.sync import (
     read_state,
     sync,
 )
-from partnercenter_async.testing import FakeConfig, FakePartnerCenter
+from partnercenter_async.testing import FakeConfig, FakePartnerCenter, Fault
 from tests.pg import pg_url, postgres  # noqa: F401
 
 MAX_AGE = timedelta(days=3)
@@ -261,3 +261,34 @@ async def test_a_batch_left_pending_is_loaded_before_the_next_run(
         ("o-1",)
     ]
     assert query(url, tmp_path, "SELECT count(*) FROM sync_runs") == [(2,)]
+
+
+@pytest.mark.parametrize("destination", ["duckdb"], indirect=True)
+async def test_a_customer_failing_transiently_is_retried_by_the_next_run(
+    fake: FakePartnerCenter,
+    make_client: Callable[..., PartnerCenterClient],
+    destination: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    url = destination("db")
+    async with make_client() as client:
+        await run(fake, client, url, tmp_path)
+        flaky = fake.customer_ids[6]
+        fake.place_order(flaky)
+        fake.advance(DAY)
+        attempts = RetryPolicy().max_attempts
+        fake.inject(flaky, *[Fault.SERVER_ERROR] * attempts)  # every attempt of one request
+        failed = await run(fake, client, url, tmp_path)
+        assert set(failed.failed) == {flaky}
+        errors = query(
+            url, tmp_path, "SELECT last_error FROM sync_customers WHERE last_error IS NOT NULL"
+        )
+        assert len(errors) == 1 and "500" in errors[0][0]
+        fake.advance(DAY)
+        retried = await run(fake, client, url, tmp_path)
+    assert retried.reasons[Reason.RETRY] == 1 and not retried.failed
+    assert query(
+        url, tmp_path, "SELECT count(*) FROM sync_customers WHERE last_error IS NOT NULL"
+    ) == [(0,)]
+    orders = query(url, tmp_path, f"SELECT count(*) FROM orders WHERE customer_id = '{flaky}'")
+    assert orders == [(len(fake.orders_of(flaky)),)]
