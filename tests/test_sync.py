@@ -292,3 +292,39 @@ async def test_a_customer_failing_transiently_is_retried_by_the_next_run(
     ) == [(0,)]
     orders = query(url, tmp_path, f"SELECT count(*) FROM orders WHERE customer_id = '{flaky}'")
     assert orders == [(len(fake.orders_of(flaky)),)]
+
+
+@pytest.mark.parametrize("destination", ["duckdb"], indirect=True)
+async def test_a_stopped_first_run_is_continued_not_restarted(
+    fake: FakePartnerCenter,
+    make_client: Callable[..., PartnerCenterClient],
+    destination: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    url = destination("db")
+    seen: list[str] = []
+
+    def stop_in_the_second_batch(result: Any, summary: SyncSummary) -> None:
+        seen.append(result.customer_id)
+        if len(seen) == 12:
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
+
+    async with make_client() as client:
+        with pytest.raises(asyncio.CancelledError):
+            await run(
+                fake,
+                client,
+                url,
+                tmp_path,
+                batch_customers=10,
+                on_customer=stop_in_the_second_batch,
+            )
+        fake.advance(3600)
+        fake.place_order(fake.customer_ids[1])  # read in the first batch, changed since
+        rest = await run(fake, client, url, tmp_path)
+        assert not rest.full and rest.reasons[Reason.NEW] == len(fake.customer_ids) - 10
+        assert rest.reasons[Reason.ACTIVITY] == (0 if fake.customer_ids[1] in seen[10:] else 1)
+        await run(fake, client, destination("fresh"), tmp_path)
+    assert snapshot(url, tmp_path) == snapshot(destination("fresh"), tmp_path)

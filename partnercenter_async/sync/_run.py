@@ -155,7 +155,8 @@ async def sync(
         row = msgspec.to_builtins(customer)
         listing[customer.id.lower()] = row | {"id": customer.id.lower()}
     summary.listed = len(listing)
-    since = None if full else log_start(prior.last_run_start, started)
+    base = prior.last_run_start or _first_checked(prior)  # None: nothing read yet
+    since = None if full else log_start(base, started)
     active: dict[str, datetime] = {}
     if since is not None:
         records = await _read_log(client, since, started)
@@ -168,7 +169,7 @@ async def sync(
         active=active,
         now=started,
         max_age=max_age,
-        last_run_start=prior.last_run_start,
+        last_run_start=base,
         full=since is None,
     )
     summary.full, summary.selected = selection.full, len(selection.reasons)
@@ -223,6 +224,13 @@ def _load(pipeline: dlt.Pipeline, batch: Batch) -> None:
     name = pipeline.destination.destination_name if pipeline.destination else None
     fmt: Any = LOADER_FILE_FORMATS.get(name or "")
     pipeline.run(source_of(batch), loader_file_format=fmt)
+
+
+def _first_checked(prior: PriorState) -> datetime | None:
+    """When a first run that never finished began reading (its earliest ``checked_at``), so
+    that the next run continues it (the customers it did not reach are ``new``) instead of
+    starting the whole sweep again."""
+    return min((s.checked_at for s in prior.customers.values() if s.checked_at), default=None)
 
 
 async def _read_log(

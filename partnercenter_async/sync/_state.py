@@ -7,7 +7,7 @@ machine, so a run on a fresh machine against the same database continues increme
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -114,24 +114,8 @@ def read_state(pipeline: dlt.Pipeline) -> PriorState:
         dlt's ``DestinationConnectionError`` and friends: the destination cannot be reached.
     """
     pipeline.sync_destination()
-    tables: Mapping[str, Any] = (
-        pipeline.default_schema.tables if pipeline.default_schema_name else {}
-    )
-    if "sync_customers" not in tables:
-        return PriorState({}, None)
-    try:
-        with pipeline.sql_client() as client:
-            customers = client.make_qualified_table_name("sync_customers")
-            rows = client.execute_sql(
-                "SELECT customer_id, checked_at, pending_since, unavailable_status, orders, "
-                f"last_error, read_at, unavailable_since FROM {customers}"
-            )
-            last = None
-            if "sync_runs" in tables:  # none while the first run has not finished
-                runs = client.make_qualified_table_name("sync_runs")
-                last = client.execute_sql(f"SELECT max(started_at), count(*) FROM {runs}")
-    except DatabaseUndefinedRelation:  # a local schema from another destination: start afresh
-        return PriorState({}, None)
+    rows = _select(pipeline, "sync_customers", _CUSTOMER_COLUMNS) or []
+    last = _select(pipeline, "sync_runs", "max(started_at), count(*)")  # none before a run ends
     state = {
         str(cid).lower(): CustomerState(
             customer_id=str(cid).lower(),
@@ -147,6 +131,26 @@ def read_state(pipeline: dlt.Pipeline) -> PriorState:
     }
     started, count = (last or [(None, 0)])[0]
     return PriorState(state, _utc(started), int(count or 0))
+
+
+_CUSTOMER_COLUMNS = (
+    "customer_id, checked_at, pending_since, unavailable_status, orders, last_error, read_at, "
+    "unavailable_since"
+)
+
+
+def _select(pipeline: dlt.Pipeline, table: str, columns: str) -> Sequence[Sequence[Any]] | None:
+    """``SELECT columns FROM table`` in the destination, None when the table does not exist.
+
+    Asks the destination itself, not dlt's schema: a run stopped before dlt stored its state
+    leaves tables that a fresh machine's schema does not name.
+    """
+    try:
+        with pipeline.sql_client() as client:
+            name = client.make_qualified_table_name(table)
+            return client.execute_sql(f"SELECT {columns} FROM {name}")
+    except DatabaseUndefinedRelation:
+        return None
 
 
 def _utc(value: Any) -> datetime | None:
