@@ -8,9 +8,12 @@ state lives in those tables, so any machine can run the next sync.
 
 Example:
     >>> import dlt
-    >>> from partnercenter_async.sync import sync
-    >>> pipeline = dlt.pipeline("partner_center", destination="duckdb",
-    ...                         dataset_name="partner_center")
+    >>> from partnercenter_async.sync import parse_destination, sync
+    >>> pipeline = dlt.pipeline(
+    ...     "partner_center",
+    ...     destination=parse_destination("duckdb").destination,  # partner_center_orders.duckdb
+    ...     dataset_name="partner_center",
+    ... )
     >>> async with PartnerCenterClient(credential) as client:
     ...     summary = await sync(client, pipeline)  # doctest: +SKIP
 """

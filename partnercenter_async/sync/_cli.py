@@ -29,10 +29,17 @@ from partnercenter_async._cli_auth import add_connection_arguments
 from ._select import parse_duration
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    import dlt
+    from azure.core.credentials_async import AsyncTokenCredential
+
     from partnercenter_async._client import CustomerOrders, PartnerCenterClient
+    from partnercenter_async._models import OrderFilters
 
     from ._run import SyncSummary
-    from ._state import Target
+    from ._state import PriorState, Target
 
 __all__ = ["add_parser", "run"]
 
@@ -193,14 +200,14 @@ async def _main(args: argparse.Namespace, target: Target, redact: _logs.Redactor
 
 async def _run(
     args: argparse.Namespace,
-    credential: Any,
+    credential: AsyncTokenCredential,
     base_url: str | None,
     rate: float,
-    pipeline: Any,
-    prior: Any,
-    filters: Any,
+    pipeline: dlt.Pipeline,
+    prior: PriorState,
+    filters: OrderFilters,
     *,
-    now: Any = None,
+    now: Callable[[], datetime] | None = None,
 ) -> int:
     from partnercenter_async._client import PartnerCenterClient
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import logging
 import time
@@ -115,8 +116,11 @@ async def sync(
     """Bring the pipeline's destination up to date with Partner Center, incrementally.
 
     Example:
-        >>> pipeline = dlt.pipeline("partner_center", destination="duckdb",
-        ...                         dataset_name="partner_center")
+        >>> pipeline = dlt.pipeline(
+        ...     "partner_center",
+        ...     destination=parse_destination("duckdb:///orders.duckdb").destination,
+        ...     dataset_name="partner_center",
+        ... )
         >>> async with PartnerCenterClient(credential) as client:
         ...     summary = await sync(client, pipeline)
 
@@ -184,16 +188,17 @@ async def sync(
     batch, opened = Batch(), time.monotonic()
     try:
         stream = client.stream_orders(list(selection.reasons), filters=filters, raw_orders=True)
-        async for result in stream:
-            _add(batch, result, summary, selection, prior, listing)
-            summary.requests = client.stats.requests - requests_before
-            if on_customer is not None:
-                on_customer(result, summary)
-            full_batch = len(batch.sync_customers) >= batch_customers
-            if full_batch or time.monotonic() - opened >= batch_seconds:
-                loading = await _hand_over(pipeline, loading, batch)
-                summary.batches += 1
-                batch, opened = Batch(), time.monotonic()
+        async with contextlib.aclosing(stream):  # stopping cancels the requests in flight
+            async for result in stream:
+                _add(batch, result, summary, selection, prior, listing)
+                summary.requests = client.stats.requests - requests_before
+                if on_customer is not None:
+                    on_customer(result, summary)
+                full_batch = len(batch.sync_customers) >= batch_customers
+                if full_batch or time.monotonic() - opened >= batch_seconds:
+                    loading = await _hand_over(pipeline, loading, batch)
+                    summary.batches += 1
+                    batch, opened = Batch(), time.monotonic()
         if batch.sync_customers:
             loading = await _hand_over(pipeline, loading, batch)
             summary.batches += 1
