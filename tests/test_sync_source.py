@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import pytest
 
 from partnercenter_async import PartnerCenterClient
 from partnercenter_async.sync import (
@@ -80,3 +81,42 @@ async def test_the_full_source_runs_on_dlts_own_loop(
     listed = _rows(pipeline, "SELECT count(*) FROM customers")
     assert listed == [(len(fake.customer_ids) - 1,)]
     assert _rows(pipeline, f"SELECT count(*) FROM orders WHERE customer_id = '{gone}'") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("text", "display", "file"),
+    [
+        ("duckdb", "duckdb", "partner_center_orders.duckdb"),
+        ("duckdb:///orders.duckdb", "duckdb:///orders.duckdb", "orders.duckdb"),
+        ("duckdb:////var/data/o.duckdb", "duckdb:////var/data/o.duckdb", "/var/data/o.duckdb"),
+        ("bigquery", "bigquery", None),
+    ],
+)
+def test_destinations(text: str, display: str, file: str | None) -> None:
+    target = parse_destination(text)
+    assert (target.display, target.duckdb_file, target.secrets) == (display, file, ())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://sync:p%40ss%2Fword@db.example:5433/orders",
+        "postgresql://sync:p@ss/word@db.example:5433/orders",  # not percent-encoded
+    ],
+)
+def test_a_postgres_password_is_kept_out_of_the_display(url: str) -> None:
+    target = parse_destination(url)
+    assert target.display == "postgresql://sync:***@db.example:5433/orders"
+    assert "p@ss/word" in target.secrets
+
+
+@pytest.mark.parametrize("text", ["duckdb://", "duckdb:///", "mysql://u:p@h/db"])
+def test_destinations_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"duckdb|scheme"):
+        parse_destination(text)
+
+
+def test_a_duckdb_file_named_like_the_dataset_is_refused() -> None:
+    parse_destination("duckdb:///partner_center.duckdb").check("other")
+    with pytest.raises(ValueError, match="ambiguous"):
+        parse_destination("duckdb:///data/partner_center.duckdb").check("partner_center")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -94,13 +94,16 @@ def parse_destination(text: str) -> Target:
         display = f"duckdb:///{path[1:]}"
         return Target(dlt.destinations.duckdb(credentials=file), display, duckdb_file=file)
     if scheme in ("postgres", "postgresql") or scheme.startswith("postgresql+"):
-        url = urlunsplit(("postgresql", *parts[1:]))
-        secrets: tuple[str, ...] = ()
-        display = url
-        if parts.password:
-            secrets = tuple({parts.password, unquote(parts.password), quote(parts.password)})
-            host = parts.netloc.rsplit("@", 1)[1]
-            display = urlunsplit(("postgresql", f"{parts.username}:***@{host}", *parts[2:]))
+        rest = text.split("://", 1)[1]
+        url = f"postgresql://{rest}"
+        # The last "@" ends the user information, even in a URL whose password is not
+        # percent-encoded: whatever precedes it after "user:" never reaches a log.
+        userinfo, at, location = rest.rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        if not at or not colon:
+            return Target(dlt.destinations.postgres(credentials=url), url)
+        secrets = tuple({password, unquote(password), quote(unquote(password), safe="")})
+        display = f"postgresql://{user}:***@{location}"
         return Target(dlt.destinations.postgres(credentials=url), display, secrets)
     raise ValueError(f"unknown destination URL scheme {scheme!r} (duckdb, postgresql)")
 
