@@ -200,7 +200,6 @@ async def test_incremental_days_equal_a_full_sync(
     assert marks == [(gone[1], 403), (gone[0], 404)]
 
 
-@pytest.mark.parametrize("destination", ["duckdb"], indirect=True)
 async def test_a_stopped_run_loses_nothing(
     fake: FakePartnerCenter,
     make_client: Callable[..., PartnerCenterClient],
@@ -294,7 +293,6 @@ async def test_a_customer_failing_transiently_is_retried_by_the_next_run(
     assert orders == [(len(fake.orders_of(flaky)),)]
 
 
-@pytest.mark.parametrize("destination", ["duckdb"], indirect=True)
 async def test_a_stopped_first_run_is_continued_not_restarted(
     fake: FakePartnerCenter,
     make_client: Callable[..., PartnerCenterClient],
