@@ -63,7 +63,7 @@ class _Backend:
         self,
         method: str,
         route: str,
-        url: str,
+        url: object,
         request_id: str,
         correlation_id: str,
         customer_id: str | None,
@@ -133,7 +133,7 @@ class _TracedRequest(RequestTrace):
         backend: _Backend,
         method: str,
         route: str,
-        url: str,
+        url: object,
         request_id: str,
         correlation_id: str,
         customer_id: str | None,
@@ -146,7 +146,7 @@ class _TracedRequest(RequestTrace):
         }
         self._span_attributes = {
             **self._metric_attributes,
-            "url.full": _redact_url(url),
+            "url.full": _redact_url(str(url)),
             "partnercenter.request_id": request_id,
             "partnercenter.correlation_id": correlation_id,
         }

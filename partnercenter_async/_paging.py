@@ -113,9 +113,10 @@ class AsyncPager(Generic[T]):
         return self._pages(first)
 
     async def _pages(self, request: PageRequest | None) -> AsyncIterator[ResourceCollection[T]]:
-        followed: set[PageRequest] = set()
+        followed: set[tuple[str, tuple[tuple[str, str], ...]]] = set()  # path, query, headers
         while request is not None:
-            if request in followed:
+            key = (request.url.raw_path_qs, request.headers)
+            if key in followed:
                 raise PagingError(
                     f"GET {request.url.raw_path_qs}: the service sent a next link already "
                     "followed in this listing; stopped to avoid a loop"
@@ -125,7 +126,7 @@ class AsyncPager(Generic[T]):
                     f"{self._route}: more than {self._max_pages} pages (Limits.max_pages); "
                     "stopped to avoid an endless listing"
                 )
-            followed.add(request)
+            followed.add(key)
             try:
                 response = await self._transport.get(
                     request.url,

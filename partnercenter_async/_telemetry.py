@@ -200,7 +200,7 @@ class Telemetry:
         self,
         method: str,
         route: str,
-        url: str,
+        url: object,
         *,
         request_id: str,
         correlation_id: str,
@@ -211,7 +211,8 @@ class Telemetry:
         Args:
             method: The HTTP method, e.g. ``"GET"``.
             route: The path template, e.g. ``"/customers/{customer_id}/orders"``.
-            url: The full URL of the first attempt (never holds a token).
+            url: The full URL (a ``yarl.URL`` or a string; rendered only when recorded; it
+                never holds a token).
             request_id: The ``MS-RequestId`` sent.
             correlation_id: The ``MS-CorrelationId`` sent.
             customer_id: The customer the request is about, if any.

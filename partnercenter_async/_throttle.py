@@ -92,7 +92,7 @@ class Throttle:
         self._burst = burst
         self._clock = clock
         self._sleep = sleep
-        self._resume_at = -math.inf  # the end of the last hold after a 429
+        self._resume_at: float | None = None  # the end of the hold in force after a 429
         self._changed_at = -math.inf
         self.epoch = 0
         self.scale = 1.0  # the share of the configured rate in force
@@ -112,27 +112,31 @@ class Throttle:
         Raises:
             HoldTooLong: A 429 hold in force ends after ``deadline``; nothing was waited.
         """
-        held = await self._hold(deadline)
+        held = await self._hold(deadline) if self._resume_at is not None else 0.0
         started = self._clock()
         await self._limiter.acquire(min(1.0 / self.scale, self._burst))
         paced = self._clock() - started
-        held += await self._hold(deadline)  # a 429 came while this request waited its turn
+        if self._resume_at is not None:  # a 429 came while this request waited its turn
+            held += await self._hold(deadline)
         return Admission(self.epoch, held, paced)
 
     async def _hold(self, deadline: float | None) -> float:
+        """Wait out the hold in force, if any; seconds waited."""
         start = now = self._clock()
-        while (wait := self._resume_at - now) > 0:
+        while self._resume_at is not None and (wait := self._resume_at - now) > 0:
             if deadline is not None and self._resume_at > deadline:
                 raise HoldTooLong(wait)
             await self._sleep(wait)
             now = self._clock()
+        self._resume_at = None  # over: later requests need not read the clock
         return now - start
 
     def throttled(self, retry_after: float | None, epoch: int) -> None:
         """Record a 429 of a request sent at ``epoch``: hold for ``retry_after`` s, cut the rate."""
         now = self._clock()
-        if retry_after and now + retry_after > self._resume_at:
-            self.held_seconds += now + retry_after - max(now, self._resume_at)
+        resume_at = now if self._resume_at is None else max(now, self._resume_at)
+        if retry_after and now + retry_after > resume_at:
+            self.held_seconds += now + retry_after - resume_at
             self._resume_at = now + retry_after
         if epoch == self.epoch:
             self.scale = max(self.scale * self.DECREASE, 1.0 / self._burst)

@@ -213,66 +213,63 @@ class Transport:
         opened = self.open()
         request_id = str(uuid.uuid4())
         deadline = None if self._retry.deadline is None else self._clock() + self._retry.deadline
+        attempts = 0
+        refreshed = False
         with self._telemetry.request(
             "GET",
             route,
-            str(url),
+            url,
             request_id=request_id,
             correlation_id=self._correlation_id,
             customer_id=customer_id,
         ) as trace:
-            try:
-                return await self._send(opened, url, headers, request_id, deadline, trace)
-            except PartnerCenterError as err:
-                trace.failed(err)
-                raise
+            while True:
+                attempts += 1
+                try:
+                    token = (await self._tokens.get()).token
+                    outcome = await self._attempt(
+                        opened, url, headers, token, request_id, attempts, deadline, trace
+                    )
+                    if isinstance(outcome, Response):
+                        return outcome
+                    delay = self._retry_delay(outcome, attempts, deadline, refreshed)
+                except PartnerCenterError as err:
+                    trace.failed(err)
+                    raise
+                if delay is None:  # a 401: once, at once, with a new token
+                    self._tokens.invalidate(token)
+                    refreshed = True
+                    continue
+                trace.retrying(retry_reason(outcome), delay)
+                logger.info("retrying in %.2f s after: %s", delay, outcome)
+                await self._sleep(delay)
+                if self.closed:
+                    raise ClientClosedError("the client was closed while this request waited")
 
-    async def _send(
-        self,
-        opened: _Opened,
-        url: URL,
-        headers: Sequence[tuple[str, str]],
-        request_id: str,
-        deadline: float | None,
-        trace: RequestTrace,
-    ) -> Response:
-        attempts = 0
-        refreshed = False
-        while True:
-            attempts += 1
-            token = (await self._tokens.get()).token
-            outcome = await self._attempt(
-                opened, url, headers, token, request_id, attempts, deadline, trace
-            )
-            if isinstance(outcome, Response):
-                return outcome
-            failure = outcome
-            if self.closed:
-                raise ClientClosedError(_CLOSED_WHILE_OPEN)
-            if isinstance(failure, APIStatusError) and failure.status == 401 and not refreshed:
-                self._tokens.invalidate(token)  # once: the token may have been revoked early
-                refreshed = True
-                continue
-            remaining = None if deadline is None else deadline - self._clock()
-            delay = retry_delay(
-                failure,
-                method="GET",
-                attempt=attempts,
-                policy=self._retry,
-                remaining=remaining,
-                rng=self._rng,
-            )
-            if delay is None:
-                raise failure
-            if not self._budget.try_spend():
-                failure.message += "; not retried: the client's retry budget is spent"
-                raise failure
-            self.stats.retries += 1
-            trace.retrying(retry_reason(failure), delay)
-            logger.info("retrying in %.2f s after: %s", delay, failure)
-            await self._sleep(delay)
-            if self.closed:
-                raise ClientClosedError("the client was closed while this request waited")
+    def _retry_delay(
+        self, failure: PartnerCenterError, attempts: int, deadline: float | None, refreshed: bool
+    ) -> float | None:
+        """Seconds before sending again, None for a 401's one refresh-and-retry; else raises
+        ``failure`` (or ``ClientClosedError`` once the client is closed)."""
+        if self.closed:
+            raise ClientClosedError(_CLOSED_WHILE_OPEN)
+        if isinstance(failure, APIStatusError) and failure.status == 401 and not refreshed:
+            return None  # the token may have been revoked early
+        delay = retry_delay(
+            failure,
+            method="GET",
+            attempt=attempts,
+            policy=self._retry,
+            remaining=None if deadline is None else deadline - self._clock(),
+            rng=self._rng,
+        )
+        if delay is None:
+            raise failure
+        if not self._budget.try_spend():
+            failure.message += "; not retried: the client's retry budget is spent"
+            raise failure
+        self.stats.retries += 1
+        return delay
 
     async def _attempt(
         self,
@@ -302,7 +299,6 @@ class Transport:
                     "GET", url, headers=headers, timeout=self._timeout, allow_redirects=False
                 ) as response:
                     status = response.status
-                    retry_after_header = response.headers.get("Retry-After")
                     body = await self._read(response)
             except BodyTooLarge:
                 return too_large_failure(url, self._limits.max_body_bytes, context)
@@ -322,7 +318,7 @@ class Transport:
             self._budget.succeeded()
             return Response("GET", url, strip_bom(body), **context, token=token)
         retry_after = parse_retry_after(
-            retry_after_header, now=time.time(), limit=self._retry.max_retry_after
+            response.headers.get("Retry-After"), now=time.time(), limit=self._retry.max_retry_after
         )
         if status == 429:
             self.stats.throttled += 1
