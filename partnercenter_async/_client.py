@@ -45,7 +45,7 @@ from ._models import (
     customers_page_decoder,
     order_decoder,
 )
-from ._orders import CustomerOrders, all_orders, all_raw_orders, orders_page, raw_orders_page
+from ._orders import CustomerOrders, orders_page, raw_orders_page
 from ._paging import AsyncPager, PageRequest
 from ._responses import Response
 from ._telemetry import Telemetry
@@ -313,7 +313,7 @@ class PartnerCenterClient:
 
     # -- many customers ----------------------------------------------------------------------
 
-    async def stream_orders(
+    def stream_orders(
         self,
         customer_ids: Iterable[str] | AsyncIterable[str],
         *,
@@ -341,12 +341,11 @@ class PartnerCenterClient:
                 customer can succeed, so the stream ends.
             ClientClosedError: The client is closed.
         """
-        async for result in self._stream_orders(
+        return self._stream_orders(
             customer_ids, filters, raw_orders, operation="partnercenter.stream_orders"
-        ):
-            yield result
+        )
 
-    async def _stream_orders(
+    def _stream_orders(
         self,
         customer_ids: Iterable[str] | AsyncIterable[str],
         filters: OrderFilters | None,
@@ -355,17 +354,14 @@ class PartnerCenterClient:
         operation: str,
     ) -> AsyncGenerator[CustomerOrders, None]:
         chosen = filters or _NO_FILTERS
-        async for customer_id, result in fan_out(
+        return fan_out(
             customer_ids,
             lambda customer_id: self._orders_of(customer_id, chosen, raw_orders),
+            lambda customer_id, error: CustomerOrders(customer_id, error=error),
             concurrency=self.max_concurrency,
             telemetry=self._telemetry,
             operation=operation,
-        ):
-            if isinstance(result, PartnerCenterError):
-                yield CustomerOrders(customer_id, error=result)
-            else:
-                yield result
+        )
 
     @overload
     async def gather_orders(
@@ -457,10 +453,10 @@ class PartnerCenterClient:
     ) -> CustomerOrders:
         """Every order of one customer, all pages, as one result (or the error, raised)."""
         if raw:
-            pager = self._orders_pager(customer_id, filters, raw_orders_page)
-            return CustomerOrders(customer_id, *await all_raw_orders(pager))
+            pairs = await self._orders_pager(customer_id, filters, raw_orders_page)._all()
+            return CustomerOrders(customer_id, [o for o, _ in pairs], [r for _, r in pairs])
         return CustomerOrders(
-            customer_id, await all_orders(self._orders_pager(customer_id, filters, orders_page))
+            customer_id, await self._orders_pager(customer_id, filters, orders_page)._all()
         )
 
 

@@ -8,7 +8,15 @@ escape (no token, the token refused, the client closed) ends the whole fan-out.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from typing import TypeVar
 
 from ._errors import AuthenticationError, ClientClosedError, PartnerCenterError
@@ -25,12 +33,14 @@ FATAL = (AuthenticationError, ClientClosedError)
 async def fan_out(
     customer_ids: Iterable[str] | AsyncIterable[str],
     work: Callable[[str], Awaitable[R]],
+    failed: Callable[[str, PartnerCenterError], R],
     *,
     concurrency: int,
     telemetry: Telemetry,
     operation: str = "partnercenter.fan_out",
-) -> AsyncIterator[tuple[str, R | PartnerCenterError]]:
-    """``(customer_id, result or error)`` for each distinct customer, in completion order.
+) -> AsyncGenerator[R, None]:
+    """``work``'s result for each distinct customer, in completion order; a customer whose work
+    raised a ``PartnerCenterError`` gives ``failed(customer_id, error)`` instead.
 
     Ids are read lazily, as workers free up; an id repeated in any casing (tenant ids are GUIDs,
     which compare case-insensitively) is worked on once, as first written. Memory holds the
@@ -40,6 +50,7 @@ async def fan_out(
     Args:
         customer_ids: Customer tenant ids, an iterable or an async iterable (not one string).
         work: The operation on one customer.
+        failed: The result of a customer whose ``work`` raised a ``PartnerCenterError``.
         concurrency: Workers, each on one customer at a time.
         telemetry: Where each customer's work is reported.
         operation: The name of the span around the whole fan-out, e.g.
@@ -54,21 +65,19 @@ async def fan_out(
     if isinstance(customer_ids, str):
         raise TypeError("customer_ids must be an iterable of ids, not one string")
     ids = _DistinctIds(customer_ids)
-    results: asyncio.Queue[tuple[str, R | PartnerCenterError] | BaseException | None] = (
-        asyncio.Queue(concurrency)
-    )
+    results: asyncio.Queue[R | BaseException | None] = asyncio.Queue(concurrency)
 
     async def worker() -> None:
         while (customer_id := await ids.next()) is not None:
             with telemetry.customer(customer_id) as scope:
                 try:
-                    result: R | PartnerCenterError = await work(customer_id)
+                    result = await work(customer_id)
                 except FATAL:
                     raise
                 except PartnerCenterError as err:
-                    result = err
+                    result = failed(customer_id, err)
                     scope.failed(err)  # kept as the customer's result, not raised
-            await results.put((customer_id, result))
+            await results.put(result)
 
     async def run() -> None:
         with telemetry.operation(operation, {"partnercenter.concurrency": concurrency}) as scope:

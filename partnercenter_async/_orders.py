@@ -16,10 +16,9 @@ from ._models import (
     orders_page_decoder,
     raw_orders_page_decoder,
 )
-from ._paging import AsyncPager
 from ._responses import Response
 
-__all__ = ["CustomerOrders", "all_orders", "all_raw_orders", "orders_page", "raw_orders_page"]
+__all__ = ["CustomerOrders", "orders_page", "raw_orders_page"]
 
 
 class CustomerOrders(msgspec.Struct, frozen=True):
@@ -51,24 +50,3 @@ def raw_orders_page(response: Response) -> ResourceCollection[tuple[Order, bytes
     page = response.decode(raw_orders_page_decoder)
     items = [(response.decode(order_decoder, item), bytes(item)) for item in page.items]
     return ResourceCollection(items=items, links=page.links, total_count=page.total_count)
-
-
-async def all_orders(pager: AsyncPager[Order]) -> list[Order]:
-    """Every order of every page; raises what the pager raises, so nothing partial escapes."""
-    orders: list[Order] = []
-    async for page in pager.by_page():
-        orders += page.items
-    return orders
-
-
-async def all_raw_orders(
-    pager: AsyncPager[tuple[Order, bytes]],
-) -> tuple[list[Order], list[bytes]]:
-    """Every order of every page, and beside it each one's JSON as sent."""
-    orders: list[Order] = []
-    raw_orders: list[bytes] = []
-    async for page in pager.by_page():
-        for order, raw in page.items:
-            orders.append(order)
-            raw_orders.append(raw)
-    return orders, raw_orders

@@ -43,6 +43,9 @@ class _Token(msgspec.Struct, array_like=True):
 
 _token_decoder = msgspec.json.Decoder(_Token)
 
+_Followed = tuple[str, tuple[tuple[str, str], ...]]
+"""A request already sent in a listing: its path and query, and its headers."""
+
 
 class AsyncPager(Generic[T]):
     """The items of a collection, fetched page by page as they are iterated.
@@ -113,34 +116,53 @@ class AsyncPager(Generic[T]):
         return self._pages(first)
 
     async def _pages(self, request: PageRequest | None) -> AsyncIterator[ResourceCollection[T]]:
-        followed: set[tuple[str, tuple[tuple[str, str], ...]]] = set()  # path, query, headers
+        followed: set[_Followed] = set()
         while request is not None:
-            key = (request.url.raw_path_qs, request.headers)
-            if key in followed:
-                raise PagingError(
-                    f"GET {request.url.raw_path_qs}: the service sent a next link already "
-                    "followed in this listing; stopped to avoid a loop"
-                )
-            if len(followed) >= self._max_pages:
-                raise PagingError(
-                    f"{self._route}: more than {self._max_pages} pages (Limits.max_pages); "
-                    "stopped to avoid an endless listing"
-                )
-            followed.add(key)
-            try:
-                response = await self._transport.get(
-                    request.url,
-                    route=self._route,
-                    headers=request.headers,
-                    customer_id=self._customer_id,
-                )
-                page = self._decode(response)
-                following = self._next(page)
-            except PartnerCenterError as err:
-                err.continuation_token = None if request == self._first else _encode(request)
-                raise
+            page, request = await self._page(request, followed)
             yield page
-            request = following
+
+    async def _all(self) -> list[T]:
+        """Every item of the listing from the first page, or the error: the fan-out's way to
+        read a customer whole, with no async generator between its pages."""
+        followed: set[_Followed] = set()
+        items: list[T] = []
+        request: PageRequest | None = self._first
+        while request is not None:
+            page, request = await self._page(request, followed)
+            items += page.items
+        return items
+
+    async def _page(
+        self, request: PageRequest, followed: set[_Followed]
+    ) -> tuple[ResourceCollection[T], PageRequest | None]:
+        """One page of the listing, and the request of the next (None at the end).
+
+        ``followed`` holds the requests this listing sent: one sent again is a loop.
+        """
+        key = (request.url.raw_path_qs, request.headers)
+        if key in followed:
+            raise PagingError(
+                f"GET {request.url.raw_path_qs}: the service sent a next link already "
+                "followed in this listing; stopped to avoid a loop"
+            )
+        if len(followed) >= self._max_pages:
+            raise PagingError(
+                f"{self._route}: more than {self._max_pages} pages (Limits.max_pages); "
+                "stopped to avoid an endless listing"
+            )
+        followed.add(key)
+        try:
+            response = await self._transport.get(
+                request.url,
+                route=self._route,
+                headers=request.headers,
+                customer_id=self._customer_id,
+            )
+            page = self._decode(response)
+            return page, self._next(page)
+        except PartnerCenterError as err:
+            err.continuation_token = None if request == self._first else _encode(request)
+            raise
 
     def _next(self, page: ResourceCollection[T]) -> PageRequest | None:
         link = page.links.next if page.links is not None else None

@@ -115,12 +115,15 @@ async def read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
         BodyTooLarge: The declared length, or the bytes received (after decompression, chunked
             or not), pass ``limit``; the connection is closed.
     """
-    if response.content_length is not None and response.content_length > limit:
+    declared = response.content_length
+    if declared is not None and declared > limit:
         response.close()
         raise BodyTooLarge
+    if declared is not None and "Content-Encoding" not in response.headers:
+        return await response.read()  # aiohttp reads no more than the declared length
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.content.iter_any():
+    async for chunk in response.content.iter_any():  # chunked, or inflating: count as it comes
         size += len(chunk)
         if size > limit:
             response.close()

@@ -39,7 +39,7 @@ from ._responses import (
 )
 from ._retry import RetryBudget, parse_retry_after, retry_delay, retry_reason
 from ._telemetry import RequestTrace, Telemetry
-from ._throttle import Admission, HoldTooLong, Throttle
+from ._throttle import HoldTooLong, Throttle
 from ._version import __version__
 
 __all__ = ["ClientStats", "Transport"]
@@ -290,7 +290,21 @@ class Transport:
         headers.update(extra)
         started = self._clock()
         async with opened.semaphore:
-            admission = await _admit(opened.throttle, url, deadline, trace, context)
+            try:
+                admission = await opened.throttle.acquire(deadline)
+            except HoldTooLong as hold:
+                raise RateLimitError(
+                    f"GET {url.raw_path}: the client is held {hold.resume_in:.1f} s more by an "
+                    "earlier 429, past this request's deadline",
+                    status=429,
+                    body=None,
+                    retry_after=hold.resume_in,
+                    **context,
+                ) from None
+            if admission.held:
+                trace.waited("throttle_hold", admission.held)
+            if admission.paced:
+                trace.waited("rate_limiter", admission.paced)
             trace.attempt(attempts)  # now sent: the waits and the semaphore are behind it
             self.stats.requests += 1
             self.in_flight += 1
@@ -299,7 +313,11 @@ class Transport:
                     "GET", url, headers=headers, timeout=self._timeout, allow_redirects=False
                 ) as response:
                     status = response.status
-                    body = await self._read(response)
+                    self._reading.add(response)  # for aclose to end the read
+                    try:
+                        body = await read_body(response, self._limits.max_body_bytes)
+                    finally:
+                        self._reading.discard(response)
             except BodyTooLarge:
                 return too_large_failure(url, self._limits.max_body_bytes, context)
             except (TimeoutError, aiohttp.ClientError) as err:
@@ -325,36 +343,6 @@ class Transport:
             opened.throttle.throttled(retry_after, admission.epoch)
             self.stats.held_seconds = opened.throttle.held_seconds
         return status_failure(url, status, redact(body, token), retry_after, context)
-
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
-        """``read_body``, with the response in ``_reading`` meanwhile for ``aclose`` to end."""
-        self._reading.add(response)
-        try:
-            return await read_body(response, self._limits.max_body_bytes)
-        finally:
-            self._reading.discard(response)
-
-
-async def _admit(
-    throttle: Throttle, url: URL, deadline: float | None, trace: RequestTrace, context: Context
-) -> Admission:
-    """A start from the throttle, its waits told to ``trace``; a hold past ``deadline`` raises."""
-    try:
-        admission = await throttle.acquire(deadline)
-    except HoldTooLong as hold:
-        raise RateLimitError(
-            f"GET {url.raw_path}: the client is held {hold.resume_in:.1f} s more by an "
-            "earlier 429, past this request's deadline",
-            status=429,
-            body=None,
-            retry_after=hold.resume_in,
-            **context,
-        ) from None
-    if admission.held:
-        trace.waited("throttle_hold", admission.held)
-    if admission.paced:
-        trace.waited("rate_limiter", admission.paced)
-    return admission
 
 
 def _log_answer(url: URL, status: int, elapsed: float, context: Context) -> None:

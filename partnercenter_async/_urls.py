@@ -16,6 +16,7 @@ from ._errors import UnsafeRequestError
 
 API_VERSION = "/v1"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+").fullmatch  # RFC 3986's unreserved characters
 _UNSENDABLE = re.compile(r"[\x00-\x20\x7f]|[^\x00-\x7f]")  # in a link: controls, space, non-ASCII
 
 
@@ -28,6 +29,8 @@ def path_segment(value: object, what: str) -> str:
     """
     if not isinstance(value, str) or not value.strip() or value in (".", ".."):
         raise UnsafeRequestError(f"{what} must be a non-empty string, got {value!r}")
+    if _UNRESERVED(value):
+        return value  # a GUID, the usual case: nothing to encode
     if _CONTROL.search(value):
         raise UnsafeRequestError(f"{what} must not contain control characters, got {value!r}")
     try:
