@@ -20,6 +20,7 @@ from ._config import DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_MINUTE, Cloud
 from ._credentials import RefreshTokenCredential
 from ._errors import CredentialError, PartnerCenterError
 from ._files import replace_atomically
+from ._models import OrderFilters
 
 logger = logging.getLogger("partnercenter_async.cli")
 
@@ -128,6 +129,27 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="send traces and metrics as the OTEL_* environment variables say "
         "(needs opentelemetry-sdk)",
+    )
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """The four filters of an orders listing, as ``filters_of`` reads them."""
+    group = parser.add_argument_group("filters")
+    group.add_argument("--billing-type", help="only orders of this billing cycle, e.g. monthly")
+    group.add_argument("--indirect-reseller-id", help="only orders of this indirect reseller")
+    group.add_argument("--include-price", action="store_true", help="include pricing")
+    group.add_argument(
+        "--include-system-purchases", action="store_true", help="include system purchases"
+    )
+
+
+def filters_of(args: argparse.Namespace) -> OrderFilters:
+    """The ``OrderFilters`` the flags of ``add_filter_arguments`` ask for."""
+    return OrderFilters(
+        billing_type=args.billing_type,
+        indirect_reseller_id=args.indirect_reseller_id,
+        include_price=args.include_price,
+        include_system_purchases=args.include_system_purchases,
     )
 
 

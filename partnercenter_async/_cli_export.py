@@ -16,7 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import _logs
-from ._cli_auth import UsageError, add_connection_arguments, connect, explain
+from ._cli_auth import (
+    UsageError,
+    add_connection_arguments,
+    add_filter_arguments,
+    connect,
+    explain,
+    filters_of,
+)
 from ._cli_progress import ExportProgressView
 from ._client import PartnerCenterClient
 from ._errors import PartnerCenterError
@@ -86,12 +93,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument(
         "--customer", action="append", metavar="ID", help="a customer id (repeatable)"
     )
-    export.add_argument("--billing-type", help="only orders of this billing cycle, e.g. monthly")
-    export.add_argument("--indirect-reseller-id", help="only orders of this indirect reseller")
-    export.add_argument("--include-price", action="store_true", help="include pricing")
-    export.add_argument(
-        "--include-system-purchases", action="store_true", help="include system purchases"
-    )
+    add_filter_arguments(export)
     add_connection_arguments(export)
     _logs.add_arguments(export)
     export.set_defaults(run=run)
@@ -118,12 +120,7 @@ async def _export(args: argparse.Namespace, redact: _logs.Redactor) -> int:
         fmt = ExportFormat(args.format or format_of(args.out) or ExportFormat.JSONL)
         if fmt is ExportFormat.PARQUET:
             _require_pyarrow()
-        filters = OrderFilters(
-            billing_type=args.billing_type,
-            indirect_reseller_id=args.indirect_reseller_id,
-            include_price=args.include_price,
-            include_system_purchases=args.include_system_purchases,
-        )
+        filters = filters_of(args)
         if args.retry_failed and not args.resume:
             raise UsageError("--retry-failed goes with --resume")
         with cancel_on_sigterm():

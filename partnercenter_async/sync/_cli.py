@@ -24,7 +24,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from partnercenter_async import _logs
-from partnercenter_async._cli_auth import add_connection_arguments
+from partnercenter_async._cli_auth import (
+    add_connection_arguments,
+    add_filter_arguments,
+    filters_of,
+)
 
 from ._select import parse_duration
 
@@ -77,12 +81,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="7d",
         help="re-read every customer at least this often (90s, 15m, 12h, 7d; default 7d)",
     )
-    sync.add_argument("--billing-type", help="only orders of this billing cycle, e.g. monthly")
-    sync.add_argument("--indirect-reseller-id", help="only orders of this indirect reseller")
-    sync.add_argument("--include-price", action="store_true", help="include pricing")
-    sync.add_argument(
-        "--include-system-purchases", action="store_true", help="include system purchases"
-    )
+    add_filter_arguments(sync)
     add_connection_arguments(sync)
     _logs.add_arguments(sync)
     sync.set_defaults(run=run)
@@ -129,17 +128,11 @@ async def _main(args: argparse.Namespace, target: Target, redact: _logs.Redactor
     from partnercenter_async._cli_auth import DEMO_REQUESTS_PER_MINUTE, UsageError, connect, explain
     from partnercenter_async._cli_export import cancel_on_sigterm
     from partnercenter_async._errors import PartnerCenterError
-    from partnercenter_async._models import OrderFilters
 
     from ._demo import demo_fake
     from ._state import read_state
 
-    filters = OrderFilters(
-        billing_type=args.billing_type,
-        indirect_reseller_id=args.indirect_reseller_id,
-        include_price=args.include_price,
-        include_system_purchases=args.include_system_purchases,
-    )
+    filters = filters_of(args)
     with tempfile.TemporaryDirectory(prefix="partnercenter-sync-") as work, cancel_on_sigterm():
         pipeline = dlt.pipeline(
             pipeline_name="partner_center",
