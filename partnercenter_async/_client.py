@@ -240,7 +240,7 @@ class PartnerCenterClient:
             ResponseDecodeError: A page that is not a collection of orders.
             PartnerCenterError: A subclass, when a page fails after its retries.
         """
-        return self._orders_pager(customer_id, filters or _NO_FILTERS, orders_page)
+        return self._orders_pager(customer_id, (filters or _NO_FILTERS).query(), orders_page)
 
     def list_audit_records(
         self,
@@ -353,10 +353,10 @@ class PartnerCenterClient:
         *,
         operation: str,
     ) -> AsyncGenerator[CustomerOrders, None]:
-        chosen = filters or _NO_FILTERS
+        query = (filters or _NO_FILTERS).query()  # once per stream, not per customer
         return fan_out(
             customer_ids,
-            lambda customer_id: self._orders_of(customer_id, chosen, raw_orders),
+            lambda customer_id: self._orders_of(customer_id, query, raw_orders),
             lambda customer_id, error: CustomerOrders(customer_id, error=error),
             concurrency=self.max_concurrency,
             telemetry=self._telemetry,
@@ -441,22 +441,22 @@ class PartnerCenterClient:
     def _orders_pager(
         self,
         customer_id: str,
-        filters: OrderFilters,
+        query: Mapping[str, str],
         decode: Callable[[Response], ResourceCollection[T]],
     ) -> AsyncPager[T]:
         path = f"/customers/{path_segment(customer_id, 'customer_id')}/orders"
         route = "/customers/{customer_id}/orders"
-        return self._pager(path, filters.query(), decode, route=route, customer_id=customer_id)
+        return self._pager(path, query, decode, route=route, customer_id=customer_id)
 
     async def _orders_of(
-        self, customer_id: str, filters: OrderFilters, raw: bool
+        self, customer_id: str, query: Mapping[str, str], raw: bool
     ) -> CustomerOrders:
         """Every order of one customer, all pages, as one result (or the error, raised)."""
         if raw:
-            pairs = await self._orders_pager(customer_id, filters, raw_orders_page)._all()
+            pairs = await self._orders_pager(customer_id, query, raw_orders_page)._all()
             return CustomerOrders(customer_id, [o for o, _ in pairs], [r for _, r in pairs])
         return CustomerOrders(
-            customer_id, await self._orders_pager(customer_id, filters, orders_page)._all()
+            customer_id, await self._orders_pager(customer_id, query, orders_page)._all()
         )
 
 

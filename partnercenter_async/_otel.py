@@ -17,7 +17,7 @@ import contextvars
 from collections.abc import Mapping
 from time import perf_counter
 from types import TracebackType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from ._otel_metrics import INSTRUMENTATION_NAME, _Instruments
@@ -163,7 +163,7 @@ class _TracedRequest(RequestTrace):
         self._status: int | None = None
         self._error: BaseException | None = None
 
-    def __enter__(self) -> RequestTrace:
+    def __enter__(self) -> Self:
         self._span, self._context, self._token = _start_span(
             self._backend.tracer, self._name, _trace.SpanKind.CLIENT, self._span_attributes
         )
@@ -272,7 +272,7 @@ class _TracedOperation(OperationTrace):
         self._token: Token[Context] | None = None
         self._error: BaseException | None = None
 
-    def __enter__(self) -> OperationTrace:
+    def __enter__(self) -> Self:
         self._span, self._context, self._token = _start_span(
             self._tracer, self._name, _trace.SpanKind.INTERNAL, self._attributes
         )
@@ -293,9 +293,6 @@ class _TracedOperation(OperationTrace):
 
     def failed(self, error: BaseException) -> None:
         self._error = error
-
-    def set_attribute(self, key: str, value: AttributeValue) -> None:
-        self._span.set_attribute(key, value)
 
 
 def _detach(current: Context | None, token: Token[Context] | None) -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
 try:
     from opentelemetry import metrics as _metrics
@@ -52,17 +52,12 @@ __all__ = ["OTEL_AVAILABLE", "OperationTrace", "RequestTrace", "Telemetry"]
 AttributeValue = str | bool | int | float
 
 
-class RequestTrace:
-    """What happens to one logical request; this base does nothing (the no-op path).
-
-    A context manager: entering starts the request's span, leaving ends it. The transport calls,
-    in order, for each attempt: ``waited`` (zero or more), ``attempt``, then ``response`` and/or
-    ``retrying``; and ``failed`` once if the request ends in an error.
-    """
+class _Scope:
+    """A context manager that does nothing: the no-op base of both traces."""
 
     __slots__ = ()
 
-    def __enter__(self) -> RequestTrace:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -72,6 +67,17 @@ class RequestTrace:
         tb: TracebackType | None,
     ) -> None:
         return None
+
+
+class RequestTrace(_Scope):
+    """What happens to one logical request; this base does nothing (the no-op path).
+
+    A context manager: entering starts the request's span, leaving ends it. The transport calls,
+    in order, for each attempt: ``waited`` (zero or more), ``attempt``, then ``response`` and/or
+    ``retrying``; and ``failed`` once if the request ends in an error.
+    """
+
+    __slots__ = ()
 
     def attempt(self, number: int) -> None:
         """Attempt ``number`` (1-based) is about to be sent."""
@@ -100,7 +106,7 @@ class RequestTrace:
         """The logical request ends in ``error`` (raised to the caller)."""
 
 
-class OperationTrace:
+class OperationTrace(_Scope):
     """A customer of a fan-out, or a whole operation; this base does nothing (the no-op path).
 
     A context manager: an ``Exception`` leaving the block marks the span failed, and so does
@@ -110,22 +116,8 @@ class OperationTrace:
 
     __slots__ = ()
 
-    def __enter__(self) -> OperationTrace:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
     def failed(self, error: BaseException) -> None:
         """The customer or operation ended in ``error`` without raising it."""
-
-    def set_attribute(self, key: str, value: AttributeValue) -> None:
-        """Add an attribute to the span (e.g. ``partnercenter.customers``: a count)."""
 
 
 _NOOP_REQUEST: Final = RequestTrace()
