@@ -52,31 +52,19 @@ class Context(TypedDict):
 
 
 class Response:
-    """A 2xx answer to one logical request: its body (without BOM) and where it came from."""
+    """A 2xx answer to one logical GET: its body (without BOM), where it came from, and the
+    context its errors carry."""
 
-    __slots__ = ("_token", "attempts", "body", "correlation_id", "method", "request_id", "url")
+    __slots__ = ("_token", "body", "context", "url")
 
-    def __init__(
-        self,
-        method: str,
-        url: URL,
-        body: bytes,
-        *,
-        request_id: str,
-        correlation_id: str,
-        attempts: int,
-        token: str,
-    ) -> None:
-        self.method = method
+    def __init__(self, url: URL, body: bytes, context: Context, *, token: str) -> None:
         self.url = url
         self.body = body
-        self.request_id = request_id
-        self.correlation_id = correlation_id
-        self.attempts = attempts
+        self.context = context
         self._token = token  # only to redact it from error bodies; never shown
 
     def __repr__(self) -> str:
-        return f"<Response {self.method} {self.url.raw_path} {len(self.body)} bytes>"
+        return f"<Response GET {self.url.raw_path} {len(self.body)} bytes>"
 
     def decode(self, decoder: msgspec.json.Decoder[T], item: msgspec.Raw | None = None) -> T:
         """The body, or one ``item`` of it, decoded.
@@ -93,13 +81,9 @@ class Response:
             problem = (
                 "is empty" if not start else f"does not decode ({redact_text(err, self._token)})"
             )
-            what = f"{self.method} {self.url.raw_path}" + (": an item" if item is not None else "")
+            what = f"GET {self.url.raw_path}" + (": an item" if item is not None else "")
             failure = ResponseDecodeError(
-                f"{what}: the response body {problem}",
-                body_start=start,
-                request_id=self.request_id,
-                correlation_id=self.correlation_id,
-                attempts=self.attempts,
+                f"{what}: the response body {problem}", body_start=start, **self.context
             )
         raise failure  # outside the except block: msgspec's error stays out of the chain
 

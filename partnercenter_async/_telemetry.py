@@ -226,7 +226,11 @@ class Telemetry:
         Returns:
             An ``OperationTrace``; the shared no-op one when disabled.
         """
-        return self.operation("partnercenter.customer", {"partnercenter.customer_id": customer_id})
+        backend = self._active()
+        if backend is None:
+            return _NOOP_OPERATION
+        attributes = {"partnercenter.customer_id": customer_id}
+        return backend.operation("partnercenter.customer", attributes)
 
     def operation(self, name: str, attributes: Mapping[str, AttributeValue]) -> OperationTrace:
         """A context manager around a whole fan-out, export or sync.

@@ -9,19 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
 
 from aiolimiter import AsyncLimiter
-
-
-class Admission(NamedTuple):
-    """What ``Throttle.acquire`` reports: the rate's epoch, and the seconds waited on each part."""
-
-    epoch: int
-    held: float
-    """Seconds waited on a 429 hold."""
-    paced: float
-    """Seconds waited on the steady rate (the leaky bucket)."""
 
 
 class HoldTooLong(Exception):
@@ -57,8 +46,8 @@ class Throttle:
             counted once), since the throttle was made.
 
     Example:
-        >>> admission = await throttle.acquire(deadline=None)
-        >>> ...  # send; on a 429: throttle.throttled(retry_after, admission.epoch)
+        >>> epoch = await throttle.acquire(deadline=None, waited=trace.waited)
+        >>> ...  # send; on a 429: throttle.throttled(retry_after, epoch)
     """
 
     DECREASE = 0.75
@@ -103,22 +92,27 @@ class Throttle:
         """The rate in force now, in requests per minute."""
         return self._rate * self.scale
 
-    async def acquire(self, deadline: float | None) -> Admission:
-        """Wait until a request may start.
+    async def acquire(
+        self, deadline: float | None, waited: Callable[[str, float], object] = lambda *_: None
+    ) -> int:
+        """Wait until a request may start; the rate's epoch then, for ``throttled``.
 
         Args:
             deadline: The caller's deadline on the clock, or None.
+            waited: Told of each wait, in seconds: ``waited("throttle_hold", s)`` for a 429's
+                hold, ``waited("rate_limiter", s)`` for the steady rate (the leaky bucket).
 
         Raises:
             HoldTooLong: A 429 hold in force ends after ``deadline``; nothing was waited.
         """
-        held = await self._hold(deadline) if self._resume_at is not None else 0.0
+        if self._resume_at is not None:
+            waited("throttle_hold", await self._hold(deadline))
         started = self._clock()
         await self._limiter.acquire(min(1.0 / self.scale, self._burst))
-        paced = self._clock() - started
+        waited("rate_limiter", self._clock() - started)
         if self._resume_at is not None:  # a 429 came while this request waited its turn
-            held += await self._hold(deadline)
-        return Admission(self.epoch, held, paced)
+            waited("throttle_hold", await self._hold(deadline))
+        return self.epoch
 
     async def _hold(self, deadline: float | None) -> float:
         """Wait out the hold in force, if any; seconds waited."""

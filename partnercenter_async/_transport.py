@@ -287,11 +287,12 @@ class Transport:
             request_id=request_id, correlation_id=self._correlation_id, attempts=attempts
         )
         headers = {**self._headers, "Authorization": f"Bearer {token}", "MS-RequestId": request_id}
-        headers.update(extra)
+        if extra:
+            headers.update(extra)
         started = self._clock()
         async with opened.semaphore:
             try:
-                admission = await opened.throttle.acquire(deadline)
+                epoch = await opened.throttle.acquire(deadline, trace.waited)
             except HoldTooLong as hold:
                 raise RateLimitError(
                     f"GET {url.raw_path}: the client is held {hold.resume_in:.1f} s more by an "
@@ -301,10 +302,6 @@ class Transport:
                     retry_after=hold.resume_in,
                     **context,
                 ) from None
-            if admission.held:
-                trace.waited("throttle_hold", admission.held)
-            if admission.paced:
-                trace.waited("rate_limiter", admission.paced)
             trace.attempt(attempts)  # now sent: the waits and the semaphore are behind it
             self.stats.requests += 1
             self.in_flight += 1
@@ -334,13 +331,13 @@ class Transport:
         if 200 <= status < 300:
             opened.throttle.succeeded()
             self._budget.succeeded()
-            return Response("GET", url, strip_bom(body), **context, token=token)
+            return Response(url, strip_bom(body), context, token=token)
         retry_after = parse_retry_after(
             response.headers.get("Retry-After"), now=time.time(), limit=self._retry.max_retry_after
         )
         if status == 429:
             self.stats.throttled += 1
-            opened.throttle.throttled(retry_after, admission.epoch)
+            opened.throttle.throttled(retry_after, epoch)
             self.stats.held_seconds = opened.throttle.held_seconds
         return status_failure(url, status, redact(body, token), retry_after, context)
 

@@ -17,7 +17,7 @@ from partnercenter_async._models import (
     orders_page_decoder,
     raw_orders_page_decoder,
 )
-from partnercenter_async._responses import Response
+from partnercenter_async._responses import Context, Response
 
 text = st.text(max_size=20)
 money = st.floats(allow_nan=False, allow_infinity=False, width=32)
@@ -92,15 +92,8 @@ def test_corrupted_bodies_raise_only_the_decode_error(
     source: dict[str, Any], data: st.DataObject
 ) -> None:
     body = corrupt(msgspec.json.encode({"items": [source]}), data)
-    response = Response(
-        "GET",
-        URL("https://x/p"),
-        body,
-        request_id="r",
-        correlation_id="c",
-        attempts=1,
-        token="secret-token",
-    )
+    context = Context(request_id="r", correlation_id="c", attempts=1)
+    response = Response(URL("https://x/p"), body, context, token="secret-token")
     error: ResponseDecodeError | None = None
     try:
         page = response.decode(raw_orders_page_decoder)
