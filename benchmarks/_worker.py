@@ -92,6 +92,7 @@ def throughput(spec: Spec) -> Spec:
     """Run one contender over every customer (or until ``time_limit`` seconds have passed)."""
     ids = list(read_ids(spec["ids_file"]))
     limit = spec.get("time_limit")
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     busy, cpu, start = machine_busy(), time.process_time(), time.perf_counter()
     deadline = None if limit is None else start + limit
     tally = contenders.run(spec["contender"], job(spec, ids, deadline))
@@ -100,6 +101,7 @@ def throughput(spec: Spec) -> Spec:
         "tally": asdict(tally),
         "wall": wall,
         "cpu": cpu,
+        "minor_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults,
         "machine_busy": machine_busy() - busy,
         "peak_rss_mb": peak_rss_mb(),
     }
