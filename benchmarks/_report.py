@@ -35,7 +35,8 @@ def render(results: Record) -> str:
         f"- Source: {tree}",
         f"- Settings: concurrency {s['concurrency']}; throughput contenders stop starting "
         f"customers after {s['time_limit']:g} s; rate limit N = {s['rate_rpm']:g}/min, "
-        f"{s['rate_minutes']:g} min per run, {s['rate_latency'] * 1000:g} ms latency",
+        f"{s['rate_minutes']:g} min per run, {s['rate_latency'] * 1000:g} ms latency"
+        + ("; glibc's allocator pinned (--fixed-malloc)" if s.get("fixed_malloc") else ""),
         "",
     ]
     if results["mode"] == "quick":

@@ -30,10 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .run import ROOT, UNLIMITED, Record, Runner, Server, Settings
-
-FIXED_MALLOC = "glibc.malloc.mmap_threshold=1048576:glibc.malloc.trim_threshold=67108864"
-"""``GLIBC_TUNABLES`` of ``--fixed-malloc``: asyncio's 256 KiB read buffers always from the heap."""
+from .run import FIXED_MALLOC, ROOT, UNLIMITED, Record, Runner, Server, Settings
 
 
 def measure(tree: Path, contender: str, server: Server, ids: str, env: dict[str, str]) -> Record:

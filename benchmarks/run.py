@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 UNLIMITED = 1e9
 """This client's ``requests_per_minute`` when the scenario is not about the rate limit."""
+FIXED_MALLOC = "glibc.malloc.mmap_threshold=1048576:glibc.malloc.trim_threshold=67108864"
+"""``GLIBC_TUNABLES`` of ``--fixed-malloc``: asyncio's 256 KiB read buffers always from the heap."""
 SCENARIOS = ("throughput", "rate", "decode", "memory", "export", "sync")
 EXPORT_FORMATS = ("stream", "jsonl", "csv", "parquet")
 """The export scenario: ``stream_orders`` alone, then ``export_orders`` into each format."""
@@ -98,6 +100,9 @@ class Settings:
         rate_latency: Service latency of the rate-limit scenario, in seconds.
         rate_window: The service's sliding window, in seconds (60, as Partner Center's).
         settle: Seconds at the start of a rate-limit run left out of the steady-state figures.
+        fixed_malloc: Run every measurement with glibc's mmap and trim thresholds pinned
+            (``FIXED_MALLOC``), so that each process is in the same allocator mode and the 0 ms
+            ratios measure CPU alone (``README.md``, findings 19 and 21).
         memory_sizes: Customers of each memory run.
         export_customers: Customers of the export scenario.
         export_rounds: Rounds of the export scenario (each runs every format once).
@@ -122,6 +127,7 @@ class Settings:
     export_rounds: int = 5
     decode_budget: float = 1.0
     seed: int = 1
+    fixed_malloc: bool = False
 
 
 QUICK = Settings(
@@ -223,7 +229,10 @@ class Runner:
     def measure(self, spec: Record) -> Record:
         """Run one ``benchmarks._worker`` spec in a fresh process; its result."""
         command = [sys.executable, "-m", "benchmarks._worker", json.dumps(spec)]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        env = os.environ | {"GLIBC_TUNABLES": FIXED_MALLOC} if self.settings.fixed_malloc else None
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{spec['kind']} measurement failed:\n{done.stderr}")
         result: Record = json.loads(done.stdout)
@@ -578,9 +587,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds of every throughput case")
     parser.add_argument("--rate-minutes", type=float, help="minutes of each rate-limit run")
     parser.add_argument("--concurrency", type=int, help="requests in flight")
+    parser.add_argument("--fixed-malloc", action="store_true", help="one glibc allocator mode")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else Settings()
-    overrides = {"rate_minutes": args.rate_minutes, "concurrency": args.concurrency}
+    overrides = {
+        "rate_minutes": args.rate_minutes,
+        "concurrency": args.concurrency,
+        "fixed_malloc": args.fixed_malloc,
+    }
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v})
     if args.rounds:
         cases = tuple(dataclasses.replace(case, rounds=args.rounds) for case in settings.throughput)
