@@ -93,11 +93,12 @@ def report(runs: dict[str, list[Record]]) -> None:
     """Print the medians of each tree, and the paired ratios."""
 
     def per_request(run: Record, figure: str) -> float:
-        return float(run.get(figure, math.nan)) / max(1, run["tally"]["requests"])  # an old worker
+        requests: int = run["tally"]["requests"]
+        return float(run.get(figure, math.nan)) / max(1, requests)  # nan: an older worker
 
     def paired(a: str, b: str) -> float:
         pairs = zip(runs[a], runs[b], strict=True)
-        return statistics.median(x["wall"] / y["wall"] for x, y in pairs)
+        return statistics.median(float(x["wall"]) / float(y["wall"]) for x, y in pairs)
 
     print(f"{'':10} {'wall s':>8} {'CPU µs/req':>11} {'faults/req':>11} {'floor / it':>11}")
     for name, mine in runs.items():
