@@ -27,6 +27,8 @@ from partnercenter_async.testing import (
     FakePartnerCenter,
 )
 
+from .test_cli_auth import environment as entra_environment
+
 README = Path(__file__).parent.parent / "README.md"
 BIN = Path(sys.executable).parent
 SECTIONS = ("## Bulk export (command line)", "## Authentication")
@@ -86,17 +88,11 @@ def shell_lines() -> list[str]:
 
 
 def environment(entra: FakeEntraID, fake: FakePartnerCenter) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
-    env.update(
-        AZURE_TENANT_ID=entra.tenant_id,
-        AZURE_CLIENT_ID=entra.client_id,
-        AZURE_CLIENT_SECRET=entra.client_secret,
-        AZURE_AUTHORITY_HOST=entra.authority_url,
-        SSL_CERT_FILE=str(entra.ca_file),
+    return entra_environment(
+        entra,
         PARTNERCENTER_BASE_URL=fake.base_url,
         PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
     )
-    return env
 
 
 def test_the_export_part_has_snippets() -> None:
@@ -120,27 +116,37 @@ async def test_shell_snippet_runs_as_written(line: str, tmp_path: Path) -> None:
     assert b"Traceback" not in err
 
 
+def on_fake(code: str, fake: FakePartnerCenter) -> str:
+    """``code`` with its ``PartnerCenterClient(credential`` pointed at the fake Partner Center."""
+    return code.replace(
+        "PartnerCenterClient(credential",
+        f"PartnerCenterClient(credential, base_url={fake.base_url!r}",
+    )
+
+
+async def run_python(script: Path, env: dict[str, str]) -> tuple[int | None, bytes, bytes]:
+    """Run ``script`` in its folder, a ResourceWarning an error; its exit status, out and err."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-W",
+        "error::ResourceWarning",
+        str(script),
+        cwd=script.parent,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode, out, err
+
+
 @pytest.mark.parametrize("code", blocks("python"))
 async def test_python_snippet_runs_with_the_fake(code: str, tmp_path: Path) -> None:
     async with FakeEntraID() as entra, FakePartnerCenter(FakeConfig(customers=5)) as fake:
-        source = code.replace(
-            "PartnerCenterClient(credential",
-            f"PartnerCenterClient(credential, base_url={fake.base_url!r}",
-        )
         script = tmp_path / "snippet.py"
-        script.write_text(source, encoding="utf-8")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-W",
-            "error::ResourceWarning",
-            str(script),
-            cwd=tmp_path,
-            env=environment(entra, fake),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode == 0, err.decode()
+        script.write_text(on_fake(code, fake), encoding="utf-8")
+        returncode, out, err = await run_python(script, environment(entra, fake))
+    assert returncode == 0, err.decode()
     assert b"Unclosed" not in err and b"Traceback" not in err, err.decode()
     assert out.strip()
 
@@ -149,10 +155,6 @@ async def test_python_snippet_runs_with_the_fake(code: str, tmp_path: Path) -> N
 async def test_library_snippet_runs_with_the_fake(code: str, tmp_path: Path) -> None:
     async with FakeEntraID() as entra, FakePartnerCenter(FakeConfig(customers=5)) as fake:
         script = tmp_path / "snippet.py"
-        snippet = code.replace(
-            "PartnerCenterClient(credential",
-            f"PartnerCenterClient(credential, base_url={fake.base_url!r}",
-        )
         order_id = fake.orders_of(SAMPLE_CUSTOMER_ID)[0]["id"]
         script.write_text(
             HARNESS.format(
@@ -163,21 +165,11 @@ async def test_library_snippet_runs_with_the_fake(code: str, tmp_path: Path) -> 
                 customer_id=SAMPLE_CUSTOMER_ID,
                 order_id=order_id,
                 base_url=fake.base_url,
-                snippet=snippet,
+                snippet=on_fake(code, fake),
             ),
             encoding="utf-8",
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-W",
-            "error::ResourceWarning",
-            str(script),
-            cwd=tmp_path,
-            env=environment(entra, fake),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode == 0, code + err.decode()
+        returncode, out, err = await run_python(script, environment(entra, fake))
+    assert returncode == 0, code + err.decode()
     assert b"Unclosed" not in err and b"Traceback" not in err, err.decode()
     assert out.strip().endswith(b"snippet done")
