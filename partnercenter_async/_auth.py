@@ -50,21 +50,25 @@ class TokenCache:
         the issuer grants tokens shorter-lived than the margin: one fetch serves them all.
         """
         token = self._token
-        if token is not None and token.expires_on - self._clock() > TOKEN_REFRESH_MARGIN:
+        if token is not None and self._fresh(token):
             return token
         if self._lock is None:
             self._lock = asyncio.Lock()
         fetches = self._fetches
         async with self._lock:
             token = self._token
+            shared = fetches != self._fetches  # another caller fetched while this one waited
             if token is not None and (
-                token.expires_on - self._clock() > TOKEN_REFRESH_MARGIN
-                or (fetches != self._fetches and token.expires_on > self._clock())
+                self._fresh(token) or (shared and token.expires_on > self._clock())
             ):
                 return token
             token = self._token = await self._fetch()
             self._fetches += 1
             return token
+
+    def _fresh(self, token: AccessToken) -> bool:
+        """Valid for at least ``TOKEN_REFRESH_MARGIN`` seconds more."""
+        return token.expires_on - self._clock() > TOKEN_REFRESH_MARGIN
 
     def invalidate(self, token: str) -> None:
         """Drop the cached token if it is still ``token`` (the one a 401 refused)."""

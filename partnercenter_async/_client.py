@@ -216,9 +216,8 @@ class PartnerCenterClient:
             PartnerCenterError: A subclass, while iterating, when a page fails after its
                 retries; it carries the ``continuation_token`` that resumes there.
         """
-        if not 1 <= size <= CUSTOMERS_PAGE_SIZE:
-            raise ValueError(f"size must be 1 to {CUSTOMERS_PAGE_SIZE}, got {size}")
-        return self._pager("/customers", {"size": str(size)}, _customers_page, route="/customers")
+        query = {"size": _page_size(size)}
+        return self._pager("/customers", query, _customers_page, route="/customers")
 
     def list_orders(
         self, customer_id: str, *, filters: OrderFilters | None = None
@@ -275,9 +274,7 @@ class PartnerCenterClient:
             end_date, datetime.date | None
         ):
             raise ValueError("start_date and end_date must be datetime.date values")
-        if not 1 <= size <= CUSTOMERS_PAGE_SIZE:
-            raise ValueError(f"size must be 1 to {CUSTOMERS_PAGE_SIZE}, got {size}")
-        query = {"startDate": start_date.strftime("%Y-%m-%d"), "size": str(size)}
+        query = {"startDate": start_date.strftime("%Y-%m-%d"), "size": _page_size(size)}
         if end_date is not None:
             query["endDate"] = end_date.strftime("%Y-%m-%d")
         if customer_id is not None and resource_type is not None:
@@ -295,6 +292,14 @@ class PartnerCenterClient:
         """One order: ``GET /v1/customers/{customer_id}/orders/{order_id}``.
 
         Source: the "Get an order by ID" REST reference.
+
+        Args:
+            customer_id: The customer tenant id.
+            order_id: The order id.
+            include_price: Also fetch prices (``total_price``, each line item's ``pricing``).
+
+        Returns:
+            The ``Order``.
 
         Raises:
             NotFoundError: No such customer or order.
@@ -458,6 +463,13 @@ class PartnerCenterClient:
         return CustomerOrders(
             customer_id, await self._orders_pager(customer_id, query, orders_page)._all()
         )
+
+
+def _page_size(size: int) -> str:
+    """``size`` as a query value, checked against the service's page size limit."""
+    if not 1 <= size <= CUSTOMERS_PAGE_SIZE:
+        raise ValueError(f"size must be 1 to {CUSTOMERS_PAGE_SIZE}, got {size}")
+    return str(size)
 
 
 def _customers_page(response: Response) -> ResourceCollection[Customer]:

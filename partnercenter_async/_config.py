@@ -36,10 +36,12 @@ class Cloud(enum.Enum):
 
     @property
     def base_url(self) -> str:
+        """The API origin, scheme and host only (``/v1`` is added per request)."""
         return self.value[0]
 
     @property
     def authority_host(self) -> str:
+        """The Microsoft Entra ID host of tokens, no scheme: ``login.microsoftonline.com``."""
         return self.value[1]
 
 

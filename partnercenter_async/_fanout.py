@@ -37,7 +37,7 @@ async def fan_out(
     *,
     concurrency: int,
     telemetry: Telemetry,
-    operation: str = "partnercenter.fan_out",
+    operation: str,
 ) -> AsyncGenerator[R, None]:
     """``work``'s result for each distinct customer, in completion order; a customer whose work
     raised a ``PartnerCenterError`` gives ``failed(customer_id, error)`` instead.

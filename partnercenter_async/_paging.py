@@ -54,7 +54,8 @@ class AsyncPager(Generic[T]):
     (``ResourceCollection[T]``: ``items``, ``total_count`` of the page, ``links``). An error raised
     while paging carries ``continuation_token``: ``pager.by_page(err.continuation_token)`` resumes
     at the page that failed (None when the first page failed: start again). Nothing is requested
-    until iteration starts; each iteration starts a new listing.
+    until iteration starts; each iteration starts a new listing. Made by the client's ``list_*``
+    methods, not constructed directly.
 
     A listing never loops: a next link already followed in it (same uri and headers) raises
     ``PagingError``, and so does a listing longer than ``Limits.max_pages``.

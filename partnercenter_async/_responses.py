@@ -76,7 +76,7 @@ class Response:
         data = self.body if item is None else item
         try:
             return decoder.decode(data)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, ValueError) as err:
+        except (ValueError, RecursionError) as err:  # msgspec's errors and UnicodeDecodeError too
             start = redact(bytes(data)[:_BODY_START], self._token)
             problem = (
                 "is empty" if not start else f"does not decode ({redact_text(err, self._token)})"
