@@ -18,7 +18,7 @@ from azure.core.credentials_async import AsyncTokenCredential
 from . import _logs
 from ._config import DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_MINUTE, Cloud
 from ._credentials import RefreshTokenCredential
-from ._errors import CredentialError, PartnerCenterError
+from ._errors import CredentialError
 from ._files import replace_atomically
 from ._models import OrderFilters
 
@@ -291,6 +291,4 @@ def explain(err: BaseException, args: argparse.Namespace) -> str:
                 if line.strip() and not line.strip().startswith(("Content:", "To mitigate", "http"))
             ]
             text += "".join(f"\n  {line}" for line in lines[:6])
-    elif isinstance(err, PartnerCenterError):
-        return text
     return text

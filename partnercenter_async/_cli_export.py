@@ -151,20 +151,22 @@ async def _write(
     view = ExportProgressView()
     to_file = args.out != "-"
     try:
-        summary = await export_orders(
-            client,
-            customer_ids,
-            args.out,
-            format=fmt,
-            filters=filters,
-            resume=args.resume,
-            retry_failed=args.retry_failed,
-            force=args.force,
-            on_progress=view,
-            command=args.resume_command.removesuffix(" --resume"),
-        )
+        try:
+            summary = await export_orders(
+                client,
+                customer_ids,
+                args.out,
+                format=fmt,
+                filters=filters,
+                resume=args.resume,
+                retry_failed=args.retry_failed,
+                force=args.force,
+                on_progress=view,
+                command=args.resume_command.removesuffix(" --resume"),
+            )
+        finally:
+            view.close()  # before any line below: a live display would draw over it
     except asyncio.CancelledError:
-        view.close()
         done = view.last.done if view.last else 0
         logger.warning(
             "interrupted after %s. To continue: %s",
@@ -173,18 +175,14 @@ async def _write(
         )
         raise
     except BrokenPipeError:
-        view.close()
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # stop Python's complaint
         logger.error("stdout was closed; export stopped")
         return EXIT_STOPPED
     except (PartnerCenterError, OSError) as err:
-        view.close()
         logger.error("export stopped: %s", explain(err, args))
         if to_file:
             logger.error("to continue once that is fixed: %s", args.resume_command)
         return EXIT_STOPPED
-    finally:
-        view.close()
     return _report(args, client, summary)
 
 

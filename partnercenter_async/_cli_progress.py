@@ -72,14 +72,12 @@ class _Display(Progress):
 
 
 class ExportProgressView:
-    """Shows an export's progress; called with each ``ExportProgress``.
+    """Shows an export's progress, called with each ``ExportProgress``: a live display when
+    stderr is a terminal, else a log line now and then; each failed customer is logged with its
+    error's fields (``customer_id``, ``status``, ``request_id``)."""
 
-    Args:
-        terminal: Draw a live display (stderr is a terminal), else log periodically.
-    """
-
-    def __init__(self, *, terminal: bool | None = None) -> None:
-        self._terminal = sys.stderr.isatty() if terminal is None else terminal
+    def __init__(self) -> None:
+        self._terminal = sys.stderr.isatty()
         self._display: _Display | None = None
         self._task: Any = None
         self._logged = time.monotonic()

@@ -19,9 +19,16 @@ from typing import Any
 import msgspec
 
 from . import _logs
-from ._cli_auth import WHAT_TO_SET, Connection, UsageError, add_connection_arguments, connect
+from ._cli_auth import (
+    WHAT_TO_SET,
+    Connection,
+    UsageError,
+    add_connection_arguments,
+    connect,
+    nothing_configured,
+)
 from ._client import PartnerCenterClient
-from ._config import SCOPE, Cloud
+from ._config import SCOPE
 from ._errors import (
     APIStatusError,
     AuthenticationError,
@@ -113,12 +120,11 @@ async def _check(args: argparse.Namespace, redact: _logs.Redactor) -> int:
             cloud=args.cloud,
             requests_per_minute=connection.requests_per_minute,
         )
-        cloud = Cloud[args.cloud.upper()]
         authority = connection.authority or "none (a fake's token)"
         report.line(
             "ok",
             "configuration",
-            f"{connection.kind} against {client.base_url} ({cloud.name.lower()} cloud), "
+            f"{connection.kind} against {client.base_url} ({args.cloud} cloud), "
             f"sign-in authority {authority}",
         )
         if await _token(report, connection, args):
@@ -129,8 +135,6 @@ async def _check(args: argparse.Namespace, redact: _logs.Redactor) -> int:
 
 
 async def _token(report: _Report, connection: Connection, args: argparse.Namespace) -> bool:
-    from ._cli_auth import nothing_configured
-
     started = time.monotonic()
     try:
         token = await connection.credential.get_token(SCOPE)

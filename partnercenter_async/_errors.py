@@ -31,7 +31,7 @@ resumes at the page that failed. No error, its message, body or cause ever holds
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 if TYPE_CHECKING:
     from ._models import ErrorBody, Order
@@ -240,6 +240,12 @@ STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
     404: NotFoundError,
     409: ConflictError,
 }
+
+
+def is_final(error: PartnerCenterError) -> TypeGuard[NotFoundError | PermissionDeniedError]:
+    """A customer's failure that retrying cannot fix: it is gone (404) or refused to the partner
+    (403). The export records it as final and the sync marks the customer, keeping its rows."""
+    return isinstance(error, NotFoundError | PermissionDeniedError)
 
 
 class GatherError(PartnerCenterError):

@@ -8,8 +8,9 @@ and the typed position a checkpoint records), ``_layout`` (where the files live)
 (``export_orders``), ``_core`` (the client calls it makes).
 """
 
+from partnercenter_async._models import OrderFilters
+
 from ._checkpoint import FinalFailure, customer_key, filter_flags
-from ._core import OrderFilters
 from ._errors import ExportError, OutputInUseError
 from ._layout import format_of
 from ._output import plan_output

@@ -29,6 +29,7 @@ import msgspec
 
 from partnercenter_async._client import CustomerOrders
 from partnercenter_async._files import FileLock, LockedError, replace_atomically
+from partnercenter_async._models import OrderFilters
 
 from ._checkpoint import (
     CHECKPOINT_VERSION,
@@ -37,7 +38,6 @@ from ._checkpoint import (
     filter_flags,
     read_checkpoint,
 )
-from ._core import OrderFilters
 from ._errors import ExportError, OutputInUseError
 from ._layout import Layout, layout_of
 from ._rows import ExportFormat, csv_header
@@ -147,7 +147,6 @@ class CheckpointedOutput:
         self.resumed = state is not None
         self._layout = layout
         self._lock = lock
-        self._state = state
         self._position: Position = state.position if state else layout.empty_position()
         self._sink: Sink | None = None
         self._journal: IO[bytes] | None = None
@@ -166,7 +165,7 @@ class CheckpointedOutput:
         """
         layout = self._layout
         try:
-            self._sink = layout.open_sink(self._state.position if self._state else None)
+            self._sink = layout.open_sink(self._position if self.resumed else None)
             self._journal = _open_truncated(layout.journal, self._journal_bytes)
             self._save()
         except BaseException:
@@ -181,7 +180,7 @@ class CheckpointedOutput:
             with contextlib.suppress(Exception):
                 if closing is not None:
                     closing.close()
-        if self._state is None:
+        if not self.resumed:
             for path in (self._layout.checkpoint, self._layout.journal):
                 with contextlib.suppress(OSError):
                     path.unlink(missing_ok=True)

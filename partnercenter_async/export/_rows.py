@@ -58,7 +58,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("price", "double"),
     ("extended_price", "double"),
 )
-_LINE_ITEM_COLUMNS = 16
+_LINE_ITEM_COLUMNS = len(COLUMNS) - [name for name, _ in COLUMNS].index("line_item_number")
 
 Row = tuple[Any, ...]
 

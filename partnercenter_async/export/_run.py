@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from partnercenter_async._client import CustomerOrders, PartnerCenterClient
-from partnercenter_async._errors import APIStatusError, PartnerCenterError
+from partnercenter_async._errors import PartnerCenterError, is_final
+from partnercenter_async._models import OrderFilters
 
 from ._checkpoint import FinalFailure, customer_key
-from ._core import OrderFilters, held_seconds, is_final, list_customer_ids, stream_orders, traced
+from ._core import list_customer_ids, stream_orders, traced
 from ._errors import ExportError
 from ._output import Output, plan_output
 from ._rows import ExportFormat
@@ -224,7 +225,7 @@ async def _fetch(
                 requests=stats.requests,
                 retries=stats.retries,
                 throttled=stats.throttled,
-                held_seconds=held_seconds(client),
+                held_seconds=stats.held_seconds,
                 elapsed=time.monotonic() - started,
                 result=result,
             )
@@ -243,7 +244,7 @@ async def _fetch(
                     summary.orders += len(result.orders)
                 elif is_final(error):
                     failure = FinalFailure(
-                        status=error.status if isinstance(error, APIStatusError) else 0,
+                        status=error.status,
                         message=error.message,
                         request_id=error.request_id,
                     )

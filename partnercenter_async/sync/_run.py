@@ -23,7 +23,7 @@ import dlt
 import msgspec
 
 from partnercenter_async._client import CustomerOrders, PartnerCenterClient
-from partnercenter_async._errors import NotFoundError, PermissionDeniedError
+from partnercenter_async._errors import NotFoundError, is_final
 from partnercenter_async._models import AuditRecord, OrderFilters
 
 from ._select import CustomerState, Reason, Selection, activity, log_start, log_windows, select
@@ -275,7 +275,7 @@ def _add(
         "last_error_at": None,
     }
     error = result.error
-    if isinstance(error, NotFoundError | PermissionDeniedError):
+    if error is not None and is_final(error):
         status = 404 if isinstance(error, NotFoundError) else 403
         summary.unavailable[cid] = status
         since = before.unavailable_since if before.unavailable == status else None

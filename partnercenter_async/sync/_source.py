@@ -33,7 +33,7 @@ from dlt.common.schema.typing import TColumnSchema
 from dlt.extract.source import DltSource
 
 from partnercenter_async._client import PartnerCenterClient
-from partnercenter_async._errors import NotFoundError, PermissionDeniedError
+from partnercenter_async._errors import is_final
 from partnercenter_async._models import OrderFilters
 
 __all__ = [
@@ -204,7 +204,7 @@ def partner_center_full(
                 ids = [customer.id async for customer in client.list_customers()]
             async for result in client.stream_orders(ids, filters=filters, raw_orders=True):
                 if result.error is not None:
-                    final = isinstance(result.error, NotFoundError | PermissionDeniedError)
+                    final = is_final(result.error)
                     logger.log(
                         logging.INFO if final else logging.WARNING,
                         "customer %s skipped: %s",
