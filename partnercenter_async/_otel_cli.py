@@ -133,21 +133,35 @@ def _otlp_module(env: Mapping[str, str], signal: str) -> str | None:
     return module if found else None
 
 
+def _chosen_exporters(
+    env: Mapping[str, str], signal: str, otlp: Callable[[str], Any], console: Callable[[], Any]
+) -> list[Any]:
+    """The exporters ``OTEL_{signal}_EXPORTER`` names: ``otlp(module)`` for OTLP (the console
+    one when no OTLP exporter is installed), ``console()`` for console; others are ignored."""
+    exporters: list[Any] = []
+    for name in _exporters(env, signal):
+        module = _otlp_module(env, signal) if name == "otlp" else None
+        if module is not None:
+            exporters.append(otlp(module))
+        elif name in ("otlp", "console"):
+            if name == "otlp":
+                logger.warning("--otel: no OTLP exporter installed, %s go to stderr", signal)
+            exporters.append(console())
+        else:
+            logger.warning("--otel: unknown %s exporter %r ignored", signal, name)
+    return exporters
+
+
 def _tracer_provider(env: Mapping[str, str], resource: Any) -> Any:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
-    exporters: list[Any] = []
-    for name in _exporters(env, "traces"):
-        module = _otlp_module(env, "traces") if name == "otlp" else None
-        if module is not None:
-            exporters.append(importlib.import_module(f"{module}.trace_exporter").OTLPSpanExporter())
-        elif name in ("otlp", "console"):
-            if name == "otlp":
-                logger.warning("--otel: no OTLP exporter installed, traces go to stderr")
-            exporters.append(ConsoleSpanExporter(out=sys.stderr))
-        else:
-            logger.warning("--otel: unknown traces exporter %r ignored", name)
+    exporters = _chosen_exporters(
+        env,
+        "traces",
+        lambda module: importlib.import_module(f"{module}.trace_exporter").OTLPSpanExporter(),
+        lambda: ConsoleSpanExporter(out=sys.stderr),
+    )
     if not exporters:
         return None
     provider = TracerProvider(resource=resource)
@@ -163,21 +177,15 @@ def _meter_provider(env: Mapping[str, str], resource: Any) -> Any:
         PeriodicExportingMetricReader,
     )
 
-    readers: list[Any] = []
-    for name in _exporters(env, "metrics"):
-        module = _otlp_module(env, "metrics") if name == "otlp" else None
-        if module is not None:
-            exporter = importlib.import_module(f"{module}.metric_exporter").OTLPMetricExporter()
-        elif name in ("otlp", "console"):
-            if name == "otlp":
-                logger.warning("--otel: no OTLP exporter installed, metrics go to stderr")
-            exporter = ConsoleMetricExporter(out=sys.stderr)
-        else:
-            logger.warning("--otel: unknown metrics exporter %r ignored", name)
-            continue
-        readers.append(PeriodicExportingMetricReader(exporter))
-    if not readers:
+    exporters = _chosen_exporters(
+        env,
+        "metrics",
+        lambda module: importlib.import_module(f"{module}.metric_exporter").OTLPMetricExporter(),
+        lambda: ConsoleMetricExporter(out=sys.stderr),
+    )
+    if not exporters:
         return None
+    readers = [PeriodicExportingMetricReader(exporter) for exporter in exporters]
     return MeterProvider(metric_readers=readers, resource=resource)
 
 

@@ -8,7 +8,7 @@ The transport, the pager and the fan-out call one ``Telemetry`` per client:
   is told of each attempt, wait, response, retry and the final failure;
 - ``Telemetry.customer(customer_id)`` around one customer of a fan-out;
 - ``Telemetry.operation(name, attributes)`` around a whole ``gather_orders``, ``stream_orders``,
-  export or sync.
+  or export.
 
 Only the ``opentelemetry-api`` package is used (``pip install 'partnercenter-async[otel]'``); the
 application chooses the SDK, exporters and sampling. Without the API installed, or while no tracer
@@ -233,7 +233,7 @@ class Telemetry:
         return backend.operation("partnercenter.customer", attributes)
 
     def operation(self, name: str, attributes: Mapping[str, AttributeValue]) -> OperationTrace:
-        """A context manager around a whole fan-out, export or sync.
+        """A context manager around a whole fan-out or export.
 
         Args:
             name: The span's name, e.g. ``"partnercenter.gather_orders"`` or
@@ -317,12 +317,3 @@ def _configured_check() -> Callable[[], bool]:
 
 
 _configured = _configured_check()
-
-
-def __getattr__(name: str) -> Any:
-    """``_redact_url`` moved to ``_otel``; it stays importable from here, without a cycle."""
-    if name == "_redact_url":
-        from ._otel import _redact_url
-
-        return _redact_url
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -34,7 +34,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from partnercenter_async import PartnerCenterClient, PartnerCenterError, export_orders
-from partnercenter_async._telemetry import OperationTrace, RequestTrace, Telemetry, _redact_url
+from partnercenter_async._otel import _redact_url
+from partnercenter_async._telemetry import OperationTrace, RequestTrace, Telemetry
 from partnercenter_async.testing import SAMPLE_CUSTOMER_ID, FakePartnerCenter, Fault
 
 from .conftest import CountingCredential, FakeTime

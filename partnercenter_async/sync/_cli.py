@@ -247,6 +247,7 @@ class _Progress:
         self._started = self._logged = time.monotonic()
         self._display: Progress | None = None
         self._task: Any = None
+        self._terminal = sys.stderr.isatty()
 
     def __call__(self, result: CustomerOrders, summary: SyncSummary) -> None:
         if result.error is not None:
@@ -262,7 +263,7 @@ class _Progress:
             "retries": self._client.stats.retries,
             "throttled": self._client.stats.throttled,
         }
-        if self._display is None and sys.stderr.isatty():
+        if self._display is None and self._terminal:
             self._display = Progress(
                 TextColumn("customers"),
                 BarColumn(bar_width=None),

@@ -27,7 +27,7 @@ from partnercenter_async._errors import NotFoundError, is_final
 from partnercenter_async._models import AuditRecord, OrderFilters
 
 from ._select import CustomerState, Reason, Selection, activity, log_start, log_windows, select
-from ._source import Batch, Row, source_of
+from ._source import Batch, Row, customer_row, order_rows, source_of
 from ._state import PriorState, read_state
 
 __all__ = [
@@ -156,8 +156,7 @@ async def sync(
     logger.info("listing customers")
     listing: dict[str, Row] = {}
     async for customer in client.list_customers():
-        row = msgspec.to_builtins(customer)
-        listing[customer.id.lower()] = row | {"id": customer.id.lower()}
+        listing[customer.id.lower()] = customer_row(customer)
     summary.listed = len(listing)
     base = prior.last_run_start or _first_checked(prior)  # None: nothing read yet
     since = None if full else log_start(base, started)
@@ -295,9 +294,7 @@ def _add(
         row |= {"checked_at": started, "read_at": started, "orders": count}
         row |= {"pending_orders": len(pending), "unavailable_status": None}
         row |= {"unavailable_since": None, "pending_since": max(dated) if dated else None}
-        batch.orders += [
-            {"customer_id": cid, **msgspec.json.decode(raw)} for raw in result.raw_orders
-        ]
+        batch.orders += order_rows(cid, result.raw_orders)
         if cid in listing:
             batch.customers.append(listing[cid])
     batch.sync_customers.append(row)

@@ -34,7 +34,7 @@ from dlt.extract.source import DltSource
 
 from partnercenter_async._client import PartnerCenterClient
 from partnercenter_async._errors import is_final
-from partnercenter_async._models import OrderFilters
+from partnercenter_async._models import Customer, OrderFilters
 
 __all__ = [
     "SOURCE_NAME",
@@ -52,6 +52,20 @@ SOURCE_NAME = "partner_center"
 MAX_TABLE_NESTING = 2
 
 Row = dict[str, Any]
+_MERGE: Any = {"disposition": "merge", "strategy": "delete-insert"}
+"""The tables keyed by the service's ids: a row replaces the one with its key."""
+
+
+def customer_row(customer: Customer) -> Row:
+    """A ``customers`` row: the customer as JSON, its id lower-cased (the key)."""
+    row: Row = msgspec.to_builtins(customer)
+    return row | {"id": customer.id.lower()}
+
+
+def order_rows(customer_id: str, raw_orders: Sequence[bytes]) -> list[Row]:
+    """The ``orders`` rows of one customer (``customer_id`` lower-cased): each order's JSON as
+    the service sent it, unknown fields included."""
+    return [{"customer_id": customer_id, **msgspec.json.decode(raw)} for raw in raw_orders]
 
 
 def _columns(**types: TDataType) -> dict[str, TColumnSchema]:
@@ -123,27 +137,26 @@ def partner_center_source(batch: Batch) -> Any:
     Returns:
         A ``DltSource`` with the four resources (a resource with no rows loads nothing).
     """
-    merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
 
-    @dlt.resource(name="customers", primary_key="id", write_disposition=merge)
+    @dlt.resource(name="customers", primary_key="id", write_disposition=_MERGE)
     def customers() -> Iterator[list[Row]]:
         yield batch.customers
 
-    @dlt.resource(name="orders", primary_key=("customer_id", "id"), write_disposition=merge)
+    @dlt.resource(name="orders", primary_key=("customer_id", "id"), write_disposition=_MERGE)
     def orders() -> Iterator[list[Row]]:
         yield batch.orders
 
     @dlt.resource(
         name="sync_customers",
         primary_key="customer_id",
-        write_disposition=merge,
+        write_disposition=_MERGE,
         columns=SYNC_CUSTOMER_COLUMNS,
     )
     def sync_customers() -> Iterator[list[Row]]:
         yield batch.sync_customers
 
     @dlt.resource(
-        name="sync_runs", primary_key="run_id", write_disposition=merge, columns=SYNC_RUN_COLUMNS
+        name="sync_runs", primary_key="run_id", write_disposition=_MERGE, columns=SYNC_RUN_COLUMNS
     )
     def sync_runs() -> Iterator[list[Row]]:
         yield batch.sync_runs
@@ -186,17 +199,14 @@ def partner_center_full(
         A ``DltSource``; a customer answering 404 or 403, or failing after its retries, is
         logged and skipped (its rows, if any, stay).
     """
-    merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
 
-    @dlt.resource(name="customers", primary_key="id", write_disposition=merge)
+    @dlt.resource(name="customers", primary_key="id", write_disposition=_MERGE)
     async def customers() -> AsyncIterator[list[Row]]:
         async with make_client() as client:
-            rows = [
-                msgspec.to_builtins(c) | {"id": c.id.lower()} async for c in client.list_customers()
-            ]
+            rows = [customer_row(c) async for c in client.list_customers()]
         yield rows
 
-    @dlt.resource(name="orders", primary_key=("customer_id", "id"), write_disposition=merge)
+    @dlt.resource(name="orders", primary_key=("customer_id", "id"), write_disposition=_MERGE)
     async def orders() -> AsyncIterator[list[Row]]:
         async with make_client() as client:
             ids = customer_ids
@@ -212,7 +222,6 @@ def partner_center_full(
                         result.error,
                     )
                     continue
-                cid = result.customer_id.lower()
-                yield [{"customer_id": cid, **msgspec.json.decode(r)} for r in result.raw_orders]
+                yield order_rows(result.customer_id.lower(), result.raw_orders)
 
     return customers, orders

@@ -130,7 +130,7 @@ def read_state(pipeline: dlt.Pipeline) -> PriorState:
             read_at=_utc(read),
             unavailable_since=_utc(since),
         )
-        for cid, checked, pending, status, orders, error, read, since in rows or ()
+        for cid, checked, pending, status, orders, error, read, since in rows
     }
     started, count = (last or [(None, 0)])[0]
     return PriorState(state, _utc(started), int(count or 0))
