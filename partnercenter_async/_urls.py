@@ -18,6 +18,8 @@ API_VERSION = "/v1"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+").fullmatch  # RFC 3986's unreserved characters
 _UNSENDABLE = re.compile(r"[\x00-\x20\x7f]|[^\x00-\x7f]")  # in a link: controls, space, non-ASCII
+_CLIENTS_HEADERS = frozenset({"authorization", "host", "content-length"})
+"""Headers only the client sets: a link naming one would replace the bearer token or the host."""
 
 
 def path_segment(value: object, what: str) -> str:
@@ -60,7 +62,8 @@ def check_link(uri: str, method: str, headers: Sequence[tuple[str, str]]) -> Non
     Raises:
         UnsafeRequestError: The method is not GET (a link is followed with the bearer token, so
             only reads are); the uri has spaces, control or non-ASCII characters (they would
-            reach the request line); a header name or value has control characters.
+            reach the request line); a header name or value has control characters; a header
+            is one only the client sets (``Authorization``, ``Host``, ``Content-Length``).
     """
     if method.upper() != "GET":
         raise UnsafeRequestError(f"refusing to follow a next link with method {method!r}")
@@ -71,6 +74,8 @@ def check_link(uri: str, method: str, headers: Sequence[tuple[str, str]]) -> Non
             raise UnsafeRequestError(
                 f"refusing to follow a next link with an unsendable header {key[:100]!r}"
             )
+        if key.lower() in _CLIENTS_HEADERS:
+            raise UnsafeRequestError(f"refusing to follow a next link that sets {key}")
 
 
 def resolve_link(base: URL, uri: str) -> URL:

@@ -251,7 +251,8 @@ async def test_json_nested_past_the_decoders_depth_is_a_decode_error(
 
 
 @pytest.mark.parametrize(
-    "fault", [Fault.NEXT_LINK_CRLF, Fault.NEXT_LINK_SPACE, Fault.NEXT_LINK_DELETE]
+    "fault",
+    [Fault.NEXT_LINK_CRLF, Fault.NEXT_LINK_SPACE, Fault.NEXT_LINK_DELETE, Fault.NEXT_LINK_AUTH],
 )
 async def test_an_unsafe_next_link_is_refused_and_never_sent(
     make_client: MakeClient, fake: FakePartnerCenter, fault: Fault
@@ -266,6 +267,8 @@ async def test_an_unsafe_next_link_is_refused_and_never_sent(
     for request in fake.requests:
         assert "Injected" not in request.path_qs and " " not in request.path_qs
         assert "X-Injected" not in request.headers
+        assert request.headers["Authorization"] != "Bearer the-link-s-own"
+        assert request.headers["Host"] != "elsewhere.example"
         assert all("\r" not in v and "\n" not in v for v in request.headers.values())
 
 
@@ -459,6 +462,7 @@ async def test_a_429_hold_longer_than_the_deadline_fails_by_the_deadline(
         (Fault.NEXT_LINK_CRLF, UnsafeRequestError),
         (Fault.NEXT_LINK_SPACE, UnsafeRequestError),
         (Fault.NEXT_LINK_DELETE, UnsafeRequestError),
+        (Fault.NEXT_LINK_AUTH, UnsafeRequestError),
         (Fault.ECHO_AUTH_ERROR, BadRequestError),
         (Fault.ECHO_AUTH_SERVER_ERROR, ServerError),
         (Fault.ECHO_AUTH_NOT_JSON, ResponseDecodeError),

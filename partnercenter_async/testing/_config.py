@@ -43,6 +43,7 @@ class Fault(enum.StrEnum):
     NEXT_LINK_CRLF = enum.auto()  # next link whose MS-ContinuationToken value holds CR/LF
     NEXT_LINK_DELETE = enum.auto()  # next link with "method": "DELETE" (else well-formed)
     NEXT_LINK_SPACE = enum.auto()  # next uri "...?seekOperation=Next HTTP/1.1\r\nX-Injected: yes"
+    NEXT_LINK_AUTH = enum.auto()  # next link whose headers set Authorization and Host
     ECHO_AUTH_ERROR = enum.auto()  # 400 JSON error body quoting the Authorization header value
     ECHO_AUTH_SERVER_ERROR = enum.auto()  # 500 JSON error body (retryable) quoting it too
     ECHO_AUTH_NOT_JSON = enum.auto()  # 200 "application/json" HTML body quoting Authorization

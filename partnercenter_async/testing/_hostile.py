@@ -40,6 +40,7 @@ FAULTS = frozenset(
         Fault.NEXT_LINK_CRLF,
         Fault.NEXT_LINK_DELETE,
         Fault.NEXT_LINK_SPACE,
+        Fault.NEXT_LINK_AUTH,
         Fault.ECHO_AUTH_ERROR,
         Fault.ECHO_AUTH_SERVER_ERROR,
         Fault.ECHO_AUTH_NOT_JSON,
@@ -219,6 +220,13 @@ class Hostile:
                 link = _next(seek, "b2Zmc2V0PTI=,v=1\r\nX-Injected: yes")
             case Fault.NEXT_LINK_DELETE:
                 link = _next(seek, "b2Zmc2V0PTI=,v=1/+_", "DELETE")
+            case Fault.NEXT_LINK_AUTH:
+                link = _next(seek, "b2Zmc2V0PTI=,v=1/+_")
+                link["headers"] = [
+                    *link["headers"],  # type: ignore[misc]
+                    {"key": "Authorization", "value": "Bearer the-link-s-own"},
+                    {"key": "Host", "value": "elsewhere.example"},
+                ]
             case _:  # Fault.NEXT_LINK_SPACE
                 link = _next(f"{seek} HTTP/1.1\r\nX-Injected: yes", "b2Zmc2V0PTI=,v=1/+_")
         page.setdefault("links", {})["next"] = link
