@@ -10,9 +10,12 @@ other line separators of ``str.splitlines`` included) reads back exactly as writ
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import IO
 
 import msgspec
 
+from partnercenter_async._files import replace_atomically
 from partnercenter_async._models import OrderFilters
 
 from ._errors import ExportError
@@ -44,7 +47,18 @@ def customer_key(customer_id: str) -> str:
 
 
 class Checkpoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The checkpoint document (``version`` 2)."""
+    """The checkpoint document (``version`` 2).
+
+    Attributes:
+        version: ``CHECKPOINT_VERSION``.
+        format: The export's format.
+        filters: The export's order filters (a resume must ask for the same).
+        position: Where the complete data ends: a byte length (JSON Lines, CSV) or the parts
+            written (Parquet).
+        journal_bytes: The journal's length in bytes that this checkpoint counts.
+        customers: Customers exported, over every run of the export.
+        final: The customers that failed for good, by id.
+    """
 
     version: int
     format: ExportFormat
@@ -80,6 +94,26 @@ def read_checkpoint(layout: Layout) -> tuple[Checkpoint, set[str]]:
             f"cannot resume from {layout.checkpoint}: {err}; delete it to start over"
         ) from err
     return state, done
+
+
+def write_checkpoint(layout: Layout, state: Checkpoint) -> None:
+    """Replace ``layout``'s checkpoint with ``state``, atomically (data and journal fsynced first,
+    by the caller)."""
+    replace_atomically(layout.checkpoint, msgspec.json.encode(state) + b"\n")
+
+
+def journal_line(customer_id: str) -> bytes:
+    """The journal's line of one exported customer: its id as a JSON string."""
+    return msgspec.json.encode(customer_id) + b"\n"
+
+
+def open_journal(path: Path, length: int) -> IO[bytes]:
+    """The journal at ``path``, truncated to ``length`` bytes (what the checkpoint counts) and
+    open for appending; created if missing."""
+    out = path.open("r+b" if path.exists() else "w+b")
+    out.truncate(length)
+    out.seek(length)
+    return out
 
 
 def filter_flags(filters: OrderFilters) -> str:

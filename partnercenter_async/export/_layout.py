@@ -1,5 +1,11 @@
 """Where an export's files live: a data file with its checkpoint files beside it, or a Parquet
-directory with them inside; each layout opens its sink at a checkpointed position."""
+directory with them inside; each layout opens its sink at a checkpointed position.
+
+For ``orders.jsonl`` (likewise ``orders.csv``): ``orders.jsonl.checkpoint``,
+``orders.jsonl.checkpoint-ids`` (the journal) and ``orders.jsonl.lock``, held by the run writing
+it. Parquet: a directory of ``part-NNNNN.parquet`` files with ``_checkpoint.json``,
+``_checkpoint-ids`` and ``_export.lock`` inside (names that dataset readers skip).
+"""
 
 from __future__ import annotations
 

@@ -1,13 +1,6 @@
 """The output of an export: stdout, or a file or directory kept with a checkpoint, a journal and a
-lock; ``plan_output`` checks what is asked before any customer is fetched.
-
-Files, for ``orders.jsonl`` (likewise ``orders.csv``): the data; ``orders.jsonl.checkpoint``, a
-small JSON document replaced atomically, recording the options, the data's typed position, the
-journal's length and the customers that failed for good (404, 403); ``orders.jsonl.checkpoint-ids``,
-the journal, one exported customer id per line as a JSON string (so that every id, U+2028
-included, reads back as written); ``orders.jsonl.lock``, held by the run writing it. Parquet: a
-directory of ``part-NNNNN.parquet`` files with ``_checkpoint.json``, ``_checkpoint-ids`` and
-``_export.lock`` inside (names that dataset readers skip).
+lock (``_checkpoint`` and ``_layout`` say what each file holds and where it lives);
+``plan_output`` checks what is asked before any customer is fetched.
 
 A checkpoint is written only after the data and the journal it counts are fsynced, so whatever
 kills the process, the last checkpoint describes complete data. Resuming truncates the data and
@@ -25,10 +18,8 @@ import time
 from pathlib import Path
 from typing import IO, Protocol
 
-import msgspec
-
 from partnercenter_async._client import CustomerOrders
-from partnercenter_async._files import FileLock, LockedError, replace_atomically
+from partnercenter_async._files import FileLock, LockedError
 from partnercenter_async._models import OrderFilters
 
 from ._checkpoint import (
@@ -36,7 +27,10 @@ from ._checkpoint import (
     Checkpoint,
     FinalFailure,
     filter_flags,
+    journal_line,
+    open_journal,
     read_checkpoint,
+    write_checkpoint,
 )
 from ._errors import ExportError, OutputInUseError
 from ._layout import Layout, layout_of
@@ -166,7 +160,7 @@ class CheckpointedOutput:
         layout = self._layout
         try:
             self._sink = layout.open_sink(self._position if self.resumed else None)
-            self._journal = _open_truncated(layout.journal, self._journal_bytes)
+            self._journal = open_journal(layout.journal, self._journal_bytes)
             self._save()
         except BaseException:
             self._abandon()
@@ -190,7 +184,7 @@ class CheckpointedOutput:
     def write(self, result: CustomerOrders) -> None:
         assert self._sink is not None and self._journal is not None, "open() first"
         self._sink.write(result)
-        line = msgspec.json.encode(result.customer_id) + b"\n"
+        line = journal_line(result.customer_id)
         self._journal.write(line)
         self._journal_bytes += len(line)
         self._exported += 1
@@ -245,7 +239,7 @@ class CheckpointedOutput:
             customers=self._exported,
             final=self.final,
         )
-        replace_atomically(self._layout.checkpoint, msgspec.json.encode(state) + b"\n")
+        write_checkpoint(self._layout, state)
 
 
 def plan_output(
@@ -343,14 +337,6 @@ def _plan_locked(
     if retry_failed:
         state.final = {}
     return CheckpointedOutput(layout, filters, lock, state, done)
-
-
-def _open_truncated(path: Path, length: int) -> IO[bytes]:
-    """Open ``path`` for appending after truncating it to ``length`` bytes (creating it)."""
-    out = path.open("r+b" if path.exists() else "w+b")
-    out.truncate(length)
-    out.seek(length)
-    return out
 
 
 def _fsync(file: IO[bytes]) -> None:
